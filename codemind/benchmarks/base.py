@@ -1,0 +1,42 @@
+"""The one interface every benchmark adapter implements: load Programs.
+
+Adapters read from a data directory laid out like ../shared/data (CODEMIND_DATA or
+--data-dir) or download the canonical file, pinned by sha256, into ~/.cache/codemind.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from codemind.registry import Registry
+from codemind.schema import Language, Program
+
+
+class Benchmark(ABC):
+    name: str = "abstract"
+    languages: tuple[Language, ...] = ("python",)
+
+    def __init__(self, data_dir: Path | None = None, language: Language = "python", **options):
+        self.data_dir = data_dir
+        self.language = language
+        self.options = options
+
+    @abstractmethod
+    def load(self) -> list[Program]:
+        """Every program of the benchmark, in a stable order."""
+
+    def data_files(self) -> dict[str, str]:
+        """Data file -> sha256 of what load() read, for the run manifest."""
+        return {}
+
+
+BENCHMARKS: Registry[type[Benchmark]] = Registry(
+    "benchmark",
+    {
+        "humaneval": "codemind.benchmarks.humaneval",
+        "mbpp": "codemind.benchmarks.mbpp",
+        "mbpp-full": "codemind.benchmarks.mbpp",
+        "cruxeval": "codemind.benchmarks.cruxeval",
+    },
+)
