@@ -185,6 +185,9 @@ class GenRequest(_Model):
     prompt: str
     system: str | None = None
     stop: list[str] = Field(default_factory=list)
+    benchmark: str = ""  # provenance, so replay can match recorded generations
+    program_id: str = ""
+    input_index: int = 0
 
 
 class Generation(_Model):
@@ -198,6 +201,7 @@ class Generation(_Model):
     completion_tokens: int | None = None
     latency: float | None = None
     cached: bool = False
+    pre_extracted: bool = False  # text is already the extracted answer (CRUXEval result files)
 
 
 # ---------------------------------------------------------------- judging and the run store

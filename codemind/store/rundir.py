@@ -1,0 +1,127 @@
+"""The run directory: manifest.json + append-only samples.jsonl, resumable after kill -9.
+
+Every sample line is written whole and fsynced in batches, so a crash can only leave a torn
+*last* line; opening the directory again cuts that line off. A rerun skips every
+(item, sample index) already on disk, so no sample is repeated or lost. A rerun with a
+different configuration is refused: mixing two configurations in one file would make its
+numbers meaningless.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from codemind.errors import UserError
+from codemind.schema import RunManifest, Sample
+
+MANIFEST = "manifest.json"
+SAMPLES = "samples.jsonl"
+
+
+def repair_torn_tail(path: Path) -> int:
+    """Cut a partial last line (no trailing newline, or not valid JSON). Returns bytes cut."""
+    if not path.exists():
+        return 0
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with open(path, "rb+") as f:
+        f.seek(max(0, size - 1))
+        if f.read(1) == b"\n":
+            # the last line is complete unless it is not valid JSON (a torn write that happened
+            # to end in a newline cannot occur: we write whole lines)
+            return 0
+        # scan back to the last newline
+        pos = size
+        chunk = 1 << 16
+        while pos > 0:
+            start = max(0, pos - chunk)
+            f.seek(start)
+            buf = f.read(pos - start)
+            nl = buf.rfind(b"\n")
+            if nl >= 0:
+                keep = start + nl + 1
+                break
+            pos = start
+        else:
+            keep = 0
+        f.truncate(keep)
+        return size - keep
+
+
+def read_samples(path: Path) -> Iterator[dict]:
+    """Complete lines only: a torn last line (a run being written or killed) is skipped."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.endswith("\n") and line.strip():
+                yield json.loads(line)
+
+
+class RunDir:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.manifest_path = self.path / MANIFEST
+        self.samples_path = self.path / SAMPLES
+
+    # ------------------------------------------------------------------ opening
+
+    def read_manifest(self) -> RunManifest | None:
+        if not self.manifest_path.exists():
+            return None
+        try:
+            return RunManifest.model_validate_json(self.manifest_path.read_text())
+        except ValueError:
+            raise UserError(f"{self.manifest_path} is not a CodeMind run manifest") from None
+
+    def open(self, manifest: RunManifest) -> set[tuple[str, int]]:
+        """Create or reopen the directory for this configuration; returns the
+        (item key, sample index) pairs already done."""
+        old = self.read_manifest()
+        if old is not None and old.config_hash != manifest.config_hash:
+            diff = sorted(
+                k for k in set(old.config) | set(manifest.config) if old.config.get(k) != manifest.config.get(k)
+            )
+            raise UserError(
+                f"{self.path} holds a run with a different configuration (differs in: {', '.join(diff)}); "
+                "use another --out or the same options"
+            )
+        self.path.mkdir(parents=True, exist_ok=True)
+        if old is None:
+            self._write_manifest(manifest)
+        repair_torn_tail(self.samples_path)
+        return self.done()
+
+    def update_manifest(self, **fields) -> None:
+        m = self.read_manifest()
+        if m is not None:
+            self._write_manifest(m.model_copy(update=fields))
+
+    def _write_manifest(self, manifest: RunManifest) -> None:
+        tmp = self.manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(manifest.model_dump_json(indent=2))
+        os.replace(tmp, self.manifest_path)
+
+    def done(self) -> set[tuple[str, int]]:
+        if not self.samples_path.exists():
+            return set()
+        return {(s["item_key"], s["sample_index"]) for s in read_samples(self.samples_path)}
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, samples: Iterable[Sample]) -> int:
+        lines = [s.model_dump_json() + "\n" for s in samples]
+        if not lines:
+            return 0
+        with open(self.samples_path, "a", encoding="utf-8") as f:
+            f.write("".join(lines))
+            f.flush()
+            os.fsync(f.fileno())
+        return len(lines)
+
+    def samples(self) -> list[dict]:
+        if not self.samples_path.exists():
+            raise UserError(f"{self.path} has no {SAMPLES}: not a CodeMind run directory")
+        return list(read_samples(self.samples_path))

@@ -1,0 +1,33 @@
+"""IER, independent execution reasoning: given a program and an input, predict the output."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from codemind.schema import Item, Program
+from codemind.tasks.base import TASKS, TaskBuilder, Truth
+
+RUNNABLE = ("ok", "label_mismatch")
+
+
+@TASKS.register("ier")
+class IER(TaskBuilder):
+    name = "ier"
+    default_judge = "value"
+
+    def default_prompt(self, program: Program) -> str:
+        # The direct CRUXEval format suits function programs and small local models; stdin
+        # programs use CodeMind's own prompt.
+        return "cruxeval-direct" if program.kind == "function" and program.language == "python" else "codemind"
+
+    def build(self, programs: Sequence[Program], truths: dict[tuple[str, int], Truth], prompt_id: str | None) -> list[Item]:
+        items: list[Item] = []
+        for program in programs:
+            answer_kind = "value" if program.kind == "function" else "stdout"
+            spec = self.prompt_spec(prompt_id or self.default_prompt(program))
+            for inp in program.inputs:
+                truth = truths.get((program.id, inp.index))
+                if truth is None or truth.status not in RUNNABLE:
+                    continue
+                items.append(self._item(program, inp, truth, spec, expected_in_prompt=False, answer_kind=answer_kind))
+        return items

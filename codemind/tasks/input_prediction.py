@@ -1,0 +1,33 @@
+"""CRUXEval-I, input prediction: given a function and an output, find an input that yields it.
+The answer is a call such as f(...), judged by running it (any input that works is right)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from codemind.schema import Item, Program
+from codemind.tasks.base import TASKS, TaskBuilder, Truth
+from codemind.tasks.ier import RUNNABLE
+
+
+@TASKS.register("input")
+class InputPrediction(TaskBuilder):
+    name = "input"
+    answer_kind = "call"
+    default_judge = "cruxeval"
+
+    def default_prompt(self, program: Program) -> str:
+        return "cruxeval-direct"
+
+    def build(self, programs: Sequence[Program], truths: dict[tuple[str, int], Truth], prompt_id: str | None) -> list[Item]:
+        items: list[Item] = []
+        for program in programs:
+            if program.kind != "function":
+                continue  # input prediction needs a function with a return value
+            spec = self.prompt_spec(prompt_id or self.default_prompt(program))
+            for inp in program.inputs:
+                truth = truths.get((program.id, inp.index))
+                if truth is None or truth.status not in RUNNABLE:
+                    continue
+                items.append(self._item(program, inp, truth, spec, expected_in_prompt=True))
+        return items
