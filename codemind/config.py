@@ -15,7 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from codemind.schema import GenerationParams, Language, TaskName, content_hash
 
 # fields that do not change a run's numbers
-OPERATIONAL = {"out", "data_dir", "max_concurrency", "workers", "api_key_env", "base_url", "no_cache"}
+# `limit` and `samples` only say how far to go: raising them extends the same run.
+OPERATIONAL = {
+    "out", "data_dir", "max_concurrency", "workers", "api_key_env", "base_url", "no_cache", "limit", "samples",
+}
 
 
 class RunConfig(BaseModel):
@@ -34,6 +37,9 @@ class RunConfig(BaseModel):
     top_p: float = Field(default=1.0, gt=0.0, le=1.0)
     max_tokens: int | None = Field(default=None, ge=1)  # None: the prompt's own budget
     seed: int = 0
+    # auto: the prompt's exact published parse for replay and completion backends, the
+    # lenient parse (code fences, chat preambles) for chat backends
+    extraction: Literal["auto", "exact", "lenient"] = "auto"
     sandbox: Literal["docker", "process"] | None = None
     # operational
     base_url: str | None = None

