@@ -65,7 +65,9 @@ def run(
     top_p: float = typer.Option(1.0),
     max_tokens: Optional[int] = typer.Option(None, help="default: the prompt's budget"),
     seed: int = typer.Option(0),
-    inputs: str = typer.Option("first", help="first or all inputs per program"),
+    inputs: str = typer.Option(
+        "first", help="first or all inputs per program, or codemind: the CodeMind paper's own items"
+    ),
     extraction: str = typer.Option("auto", help="auto, exact or lenient answer extraction"),
     sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
     workers: Optional[int] = typer.Option(None, help="sandbox workers (default: one per core)"),

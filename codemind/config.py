@@ -30,7 +30,7 @@ class RunConfig(BaseModel):
     prompt: str | None = None  # None: the task's default for each program
     judge: str | None = None  # None: the task's default judge
     model: str = "llamacpp:gemma3-270m"
-    inputs: Literal["first", "all"] = "first"
+    inputs: Literal["first", "all", "codemind"] = "first"  # codemind: the paper's own items
     limit: int | None = Field(default=None, ge=1)
     samples: int = Field(default=1, ge=1)
     temperature: float = Field(default=0.0, ge=0.0)

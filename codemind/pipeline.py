@@ -17,6 +17,7 @@ from typing import Iterable, Iterator, Sequence
 
 from codemind import __version__
 from codemind.benchmarks.base import BENCHMARKS
+from codemind.benchmarks.codemind_items import with_codemind_inputs
 from codemind.config import RunConfig
 from codemind.errors import UserError
 from codemind.judges.base import JUDGES, Case, Judge
@@ -45,9 +46,10 @@ class RunResult:
 
 
 def load_programs(config: RunConfig) -> tuple[list[Program], dict[str, str]]:
+    inputs = "all" if config.inputs == "codemind" else config.inputs
     try:
         bench = BENCHMARKS.get(config.benchmark)(
-            data_dir=config.data_dir, language=config.language, inputs=config.inputs, name=config.benchmark
+            data_dir=config.data_dir, language=config.language, inputs=inputs, name=config.benchmark
         )
     except KeyError as e:
         raise UserError(str(e)) from None
@@ -55,6 +57,8 @@ def load_programs(config: RunConfig) -> tuple[list[Program], dict[str, str]]:
         raise UserError(f"benchmark {config.benchmark} has no {config.language} programs "
                         f"(languages: {', '.join(bench.languages)})")
     programs = bench.load()
+    if config.inputs == "codemind":
+        programs = with_codemind_inputs(programs, config.benchmark, config.data_dir)
     if config.limit:
         programs = programs[: config.limit]
     return programs, bench.data_files()
