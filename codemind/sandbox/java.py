@@ -1,0 +1,337 @@
+"""Java support: compile many programs in one `javac` call, run each with a fast-start JVM.
+
+A cold `javac` costs about a second per program; one `javac` over a few hundred programs
+costs ~30 ms each. So a batch of Java jobs is compiled in one call inside the sandbox:
+every distinct program is moved into its own package (`package cmNNN;`) so that the
+dozens of classes named `Main` do not clash, and its file is named after its public
+class (CodeNet says `Main`, Avatar has `Punctuation`, `codeforces`, ...). javac stops
+generating classes at the first error anywhere, so files with errors are taken out
+with their own diagnostics (status compile_error) and the rest is compiled again.
+
+The compiled class files travel back to the host (base64) and each run job carries
+the bytes of its own program, so any warm worker can run any program: the worker
+writes them to the job's private temp dir and starts `java` with flags that cut JVM
+start-up (C1 only, serial GC, the JDK's CDS archive, no perf-data file).
+
+Both steps are plain Python jobs for the runner (the scripts below run inside the
+sandbox), so the runner needs no Java-specific code and every limit it applies to a
+Python job (wall clock, process-group kill, output cap, private temp dir) applies.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from codemind.sandbox.base import Progress
+from codemind.schema import ExecJob, Execution, Limits
+
+PKG_PREFIX = "cm"
+
+# JVM flags for short programs: C1 only, serial GC, class-data sharing, no hsperfdata
+# file, and reservations small enough to live under an address-space rlimit.
+FAST_JVM_FLAGS = [
+    "-XX:TieredStopAtLevel=1",
+    "-XX:+UseSerialGC",
+    "-Xshare:auto",
+    "-XX:-UsePerfData",
+    "-XX:CompressedClassSpaceSize=64m",
+    "-XX:ReservedCodeCacheSize=32m",
+    "-XX:MaxMetaspaceSize=128m",
+    "-Xss16m",
+    "-Dfile.encoding=UTF-8",
+]
+
+
+def jvm_flags(limits: Limits) -> list[str]:
+    """Fast-start flags plus a heap that fits the job's memory limit."""
+    mb = limits.memory_mb
+    heap = mb - 640 if mb >= 896 else max(32, mb // 4)  # the rest: code cache, metaspace, stacks
+    return [*FAST_JVM_FLAGS, f"-Xmx{heap}m"]
+
+
+# ---------------------------------------------------------------- source preparation
+
+_COMMENT_OR_STRING = re.compile(
+    r'//[^\n]*|/\*.*?\*/|"""(?:\\.|[^\\])*?"""|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S
+)
+_TYPE_DECL = re.compile(
+    r"\b((?:(?:public|final|abstract|static|strictfp|sealed|non-sealed)\s+)*)(class|interface|enum|record)\s+([A-Za-z_$][\w$]*)"
+)
+_MAIN = re.compile(r"\bstatic\b[^;{}()]*\bvoid\s+main\s*\(")
+_PACKAGE = re.compile(r"^\s*package\s+[\w.]+\s*;", re.M)
+
+
+def _blank(m: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", m.group(0))
+
+
+@dataclass(frozen=True)
+class JavaUnit:
+    """One program as it is compiled: its package, file and the class to run."""
+
+    pkg: str
+    path: str  # relative source path, e.g. "cm3/Main.java"
+    text: str  # source with the package line
+    main: str  # fully qualified class to run, e.g. "cm3.Main"
+
+
+def top_level_types(source: str) -> list[tuple[str, bool, bool]]:
+    """(name, is_public, has_main) for each top-level type, comments and strings ignored."""
+    code = _COMMENT_OR_STRING.sub(_blank, source)
+    out: list[tuple[str, bool, bool]] = []
+    depth = 0
+    decls = list(_TYPE_DECL.finditer(code))
+    di = 0
+    current: list | None = None  # [name, public, has_main, body_start]
+    for i, ch in enumerate(code):
+        while di < len(decls) and decls[di].start() <= i:
+            m = decls[di]
+            di += 1
+            if depth == 0 and current is None:
+                current = [m.group(3), "public" in m.group(1).split(), False, None]
+        if ch == "{":
+            depth += 1
+            if depth == 1 and current is not None and current[3] is None:
+                current[3] = i
+        elif ch == "}":
+            depth -= 1
+            if depth == 0 and current is not None and current[3] is not None:
+                body = code[current[3] : i]
+                current[2] = bool(_MAIN.search(body))
+                out.append((current[0], current[1], current[2]))
+                current = None
+    return out
+
+
+def prepare(source: str, index: int) -> JavaUnit:
+    """Put the program in package cm<index>, name its file after its public class and
+    find the class whose main() to run (the public one first, else any with main)."""
+    types = top_level_types(source)
+    public = [t for t in types if t[1]]
+    with_main = [t for t in types if t[2]]
+    file_class = public[0][0] if public else (with_main[0][0] if with_main else "Main")
+    main_class = next((t[0] for t in public if t[2]), None) or (
+        with_main[0][0] if with_main else file_class
+    )
+    pkg = f"{PKG_PREFIX}{index}"
+    code = _COMMENT_OR_STRING.sub(_blank, source)
+    m = _PACKAGE.search(code)
+    if m:  # replace the program's own package line, keep line numbers
+        text = source[: m.start()] + source[m.start() : m.end()].replace(
+            source[m.start() : m.end()].strip(), f"package {pkg};"
+        ) + source[m.end() :]
+    else:  # same line as the first line of the program, so line numbers stay right
+        text = f"package {pkg}; " + source
+    return JavaUnit(pkg, f"{pkg}/{file_class}.java", text, f"{pkg}.{main_class}")
+
+
+# ---------------------------------------------------------------- the in-sandbox scripts
+
+# Reads {"files": {path: text}, "flags": [...]} on stdin, prints one JSON object:
+# {"classes": {pkg: {relpath: b64}}, "errors": {pkg: message}}.
+COMPILE_SCRIPT = r'''
+import base64, json, os, re, subprocess, sys, tempfile
+req = json.loads(sys.stdin.read())
+root = tempfile.mkdtemp(prefix="javac-")
+src, out = os.path.join(root, "src"), os.path.join(root, "out")
+pending = {}
+for rel, text in req["files"].items():
+    p = os.path.join(src, rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "w", encoding="utf-8") as f:
+        f.write(text)
+    pending[rel.split("/")[0]] = rel
+errors = {}
+diag = re.compile(r"^(?:.*?/)?src/([^/\s]+)/[^/:\s]+\.java:\d+: (?:error|warning)")
+env = dict(os.environ, MALLOC_ARENA_MAX="2")
+while pending:
+    os.makedirs(out, exist_ok=True)
+    cmd = ["javac", *req["flags"], "-d", out, *[os.path.join(src, r) for r in pending.values()]]
+    r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
+    if r.returncode == 0:
+        break
+    per, cur, bad = {}, None, set()
+    for line in (r.stdout + r.stderr).splitlines():
+        m = diag.match(line.replace(root + "/", ""))
+        if m:
+            cur = m.group(1)
+            if ": error" in line:
+                bad.add(cur)
+        if cur is not None:
+            per.setdefault(cur, []).append(line.replace(os.path.join(src, cur) + "/", "").replace("src/" + cur + "/", ""))
+    bad &= set(pending)
+    if not bad:  # an error no file owns: every remaining program fails with it
+        msg = (r.stdout + r.stderr).strip()[-4000:] or f"javac exit {r.returncode}"
+        errors.update({k: msg for k in pending})
+        pending = {}
+        break
+    for k in bad:
+        msg = "\n".join(x for x in per.get(k, []) if not x.startswith("Note:") and not re.match(r"^\d+ (error|warning)s?$", x))
+        errors[k] = msg.replace(f"package {k}; ", "").strip()
+        del pending[k]
+classes = {}
+for k in pending:
+    d = os.path.join(out, k)
+    files = {}
+    for dirpath, _, names in os.walk(d):
+        for n in names:
+            p = os.path.join(dirpath, n)
+            with open(p, "rb") as f:
+                files[os.path.relpath(p, out)] = base64.b64encode(f.read()).decode()
+    classes[k] = files
+sys.stdout.write(json.dumps({"classes": classes, "errors": errors}))
+'''
+
+JAVAC_FLAGS = [
+    "-encoding", "UTF-8", "-nowarn", "-proc:none", "-g:source,lines", "-Xmaxerrs", "10000",
+    "-J-XX:+UseSerialGC", "-J-Xshare:auto", "-J-XX:-UsePerfData", "-J-Xss16m",
+    "-J-XX:CompressedClassSpaceSize=64m", "-J-XX:ReservedCodeCacheSize=64m",
+]
+
+
+def compile_request(units: list[JavaUnit], memory_mb: int) -> str:
+    """The stdin of the compile job."""
+    heap = max(256, memory_mb - 640)
+    return json.dumps({"files": {u.path: u.text for u in units}, "flags": [*JAVAC_FLAGS, f"-J-Xmx{heap}m"]})
+
+
+def compile_limits(n: int, base: Limits) -> Limits:
+    """Generous limits for one javac over n programs (class bytes come back on stdout)."""
+    return Limits(
+        cpu_seconds=60 + 2.0 * n,
+        wall_seconds=90 + 2.0 * n,
+        memory_mb=max(2048, base.memory_mb),
+        output_bytes=max(base.output_bytes, 64 << 20),
+        processes=max(base.processes, 256),
+    )
+
+
+# The run step: write this program's classes into the job's temp dir, then exec java so
+# the JVM inherits the runner's stdio, rlimits and process group.
+RUN_SCRIPT = r'''
+import base64, os, sys, tempfile
+d = tempfile.mkdtemp(prefix="cls-")
+for rel, b in CLASSES.items():
+    p = os.path.join(d, rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "wb") as f:
+        f.write(base64.b64decode(b))
+os.environ["MALLOC_ARENA_MAX"] = "2"
+try:
+    sys.stdout.flush(); sys.stderr.flush()
+except Exception:
+    pass
+os.execvp("java", ["java", *FLAGS, "-cp", d, MAIN])
+'''
+
+
+def run_source(classes: dict[str, str], main: str, limits: Limits) -> str:
+    """Python source of the run job for one compiled program."""
+    return (
+        f"CLASSES = {classes!r}\nFLAGS = {jvm_flags(limits)!r}\nMAIN = {main!r}\n" + RUN_SCRIPT
+    )
+
+
+# ---------------------------------------------------------------- outcomes
+
+_UNCAUGHT = re.compile(r'^Exception in thread "main" ([\w.$]+)(?::\s?(.*))?$', re.M)
+
+
+def java_outcome(ex: Execution) -> Execution:
+    """Turn the runner's view of a `java` process into a Java outcome: an uncaught
+    exception's class and message, OutOfMemoryError as memory."""
+    if ex.status not in ("ok", "exception"):
+        return ex
+    if "Error occurred during initialization of VM" in ex.stdout + ex.stderr:
+        oom = "OutOfMemoryError" in ex.stdout + ex.stderr or "reserve" in ex.stdout + ex.stderr
+        return ex.model_copy(update={"status": "memory" if oom else "sandbox_error",
+                                     "exc_type": "java.lang.OutOfMemoryError" if oom else None,
+                                     "exc_message": "the JVM could not start within the limits"})
+    m = _UNCAUGHT.search(ex.stderr)
+    if m:
+        typ, msg = m.group(1), (m.group(2) or "").strip()
+        status = "memory" if typ == "java.lang.OutOfMemoryError" else "exception"
+        return ex.model_copy(update={"status": status, "exc_type": typ, "exc_message": msg})
+    if "java.lang.OutOfMemoryError" in ex.stderr or "Could not reserve enough space" in ex.stderr:
+        return ex.model_copy(update={"status": "memory", "exc_type": "java.lang.OutOfMemoryError"})
+    if ex.exit_code not in (0, None):
+        return ex.model_copy(
+            update={"status": "exception", "exc_type": "SystemExit", "exc_message": str(ex.exit_code)}
+        )
+    return ex.model_copy(update={"status": "ok", "exc_type": None, "exc_message": None})
+
+
+def compile_error(message: str) -> Execution:
+    return Execution(status="compile_error", stderr=message, exc_type="CompileError",
+                     exc_message=message.splitlines()[0] if message else "")
+
+
+def decode_compile_output(stdout: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    data = json.loads(stdout)
+    return data["classes"], data["errors"]
+
+
+def run_java(
+    jobs: list[ExecJob],
+    run_python: Callable[[list[ExecJob], Progress | None], list[Execution]],
+    workers: int = 1,
+    max_batch: int = 400,
+    progress: Progress | None = None,
+) -> list[Execution]:
+    """Run Java jobs on any sandbox that runs Python jobs: compile every distinct program in
+    a few javac calls (one per worker, at most max_batch programs each), then run each job
+    from its class files. Results are in the order of `jobs`."""
+    index: dict[str, int] = {}
+    for j in jobs:
+        index.setdefault(j.source, len(index))
+    units = [prepare(src, i) for src, i in index.items()]
+    if not units:
+        return []
+    k = min(len(units), max(workers, math.ceil(len(units) / max_batch)))
+    chunks = [units[i::k] for i in range(k)]
+    base = jobs[0].limits
+    compile_jobs = [
+        ExecJob(language="python", source=COMPILE_SCRIPT, stdin=compile_request(c, base.memory_mb),
+                limits=compile_limits(len(c), base))
+        for c in chunks
+    ]
+    classes: dict[str, dict[str, str]] = {}
+    failed: dict[str, Execution] = {}
+    for chunk, r in zip(chunks, run_python(compile_jobs, None)):
+        try:
+            if r.status != "ok":
+                raise ValueError(f"{r.status}: {r.exc_message or ''} {r.stderr[-1500:]}")
+            got, errs = decode_compile_output(r.stdout)
+        except ValueError as e:
+            for u in chunk:
+                failed[u.pkg] = Execution(status="sandbox_error", stderr=f"javac step failed: {e}",
+                                          exc_message="javac step failed")
+            continue
+        classes.update(got)
+        for pkg, msg in errs.items():
+            failed[pkg] = compile_error(msg)
+    out: list[Execution | None] = [None] * len(jobs)
+    run_idx, run_jobs = [], []
+    for i, j in enumerate(jobs):
+        u = units[index[j.source]]
+        if u.pkg in failed or u.pkg not in classes:
+            out[i] = failed.get(u.pkg) or Execution(status="sandbox_error", stderr="no class files")
+            if progress:
+                progress(1)
+            continue
+        run_idx.append(i)
+        run_jobs.append(ExecJob(language="python", source=run_source(classes[u.pkg], u.main, j.limits),
+                                stdin=j.stdin, limits=j.limits, env=j.env))
+    for i, ex in zip(run_idx, run_python(run_jobs, progress) if run_jobs else []):
+        out[i] = java_outcome(ex)
+    return out  # type: ignore[return-value]
+
+
+__all__ = [
+    "JavaUnit", "prepare", "top_level_types", "COMPILE_SCRIPT", "compile_request", "compile_limits",
+    "run_source", "run_java", "java_outcome", "compile_error", "decode_compile_output", "jvm_flags",
+]
