@@ -22,11 +22,11 @@ from codemind.config import RunConfig
 from codemind.errors import UserError
 from codemind.judges.base import JUDGES, Case, Judge
 from codemind.models.base import BACKENDS, Backend, parse_spec
-from codemind.sandbox import open_sandbox
+from codemind.sandbox import open_sandbox, resolve_sandbox
 from codemind.sandbox.base import Sandbox
 from codemind.schema import OUTCOMES, Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
 from codemind.store.rundir import RunDir
-from codemind.tasks.base import TASKS
+from codemind.tasks.base import TASKS, TaskBuilder
 from codemind.tasks.extract import EXTRACTORS, extract
 from codemind.tasks.prompts import get_prompt, template_hashes
 from codemind.ui import Progress
@@ -183,13 +183,45 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     if not programs:
         raise UserError(f"benchmark {config.benchmark} has no programs to run")
     prompt_id = config.prompt
-    if prompt_id is not None:
-        get_prompt(config.task, prompt_id)  # unknown prompt: fail before any work
 
+    # everything that can be wrong with the command line fails here, before any execution
+    config = config.model_copy(update={"sandbox": resolve_sandbox(config.sandbox)})
+    out = config.out or config.default_out()
+    store = RunDir(out)
+    store.check(config.hash(), config.model_dump(mode="json"))
+    first = get_prompt(config.task, prompt_id or task.default_prompt(programs[0])).template_for(programs[0])
+    judge = make_judge(config, task.default_judge)
+    backend = make_backend(config, first.max_tokens, list(first.stop))
+    try:
+        _check_replay_matches(backend, config)
+        plan = Plan(config, task, programs, data_files, judge, backend, store)
+        return _execute(plan, progress)
+    finally:
+        backend.close()
+
+
+@dataclass
+class Plan:
+    """A validated run: every name resolved, the run directory checked, nothing executed yet."""
+
+    config: RunConfig
+    task: TaskBuilder
+    programs: list[Program]
+    data_files: dict[str, str]
+    judge: Judge
+    backend: Backend
+    store: RunDir
+
+
+def _execute(plan: Plan, progress: Progress) -> RunResult:
     from codemind.groundtruth import execute_ground_truth
 
+    config, task, programs, judge, backend, store = (
+        plan.config, plan.task, plan.programs, plan.judge, plan.backend, plan.store
+    )
+    prompt_id = config.prompt
+
     with open_sandbox(config.sandbox, workers=config.workers) as sandbox:
-        config = config.model_copy(update={"sandbox": sandbox.name})
         with progress.task("ground truth", total=sum(len(p.inputs) for p in programs)) as advance:
             truths = execute_ground_truth(programs, sandbox, use_cache=not config.no_cache, progress=advance)
         by_key = {(t.program_id, t.input_index): t for t in truths}
@@ -198,23 +230,17 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
         for t in truths:
             gt_counts[t.status] = gt_counts.get(t.status, 0) + 1
 
-        prompt_ids = sorted({i.prompt.id for i in items})
         prompts: dict[str, str] = {}
-        for pid in prompt_ids:
+        for pid in sorted({i.prompt.id for i in items}):
             prompts.update({f"{config.task}/{f}": h for f, h in template_hashes(get_prompt(config.task, pid)).items()})
-        first = get_prompt(config.task, items[0].prompt.id).template_for(programs[0]) if items else None
-        backend = make_backend(config, first.max_tokens if first else None, list(first.stop) if first else [])
-        judge = make_judge(config, task.default_judge)
 
-        out = config.out or config.default_out()
-        store = RunDir(out)
         manifest = RunManifest(
             config=config.model_dump(mode="json"),
             config_hash=config.hash(),
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             codemind_version=__version__,
             packages=package_versions(),
-            data=data_files,
+            data=plan.data_files,
             prompts=prompts,
             sandbox=sandbox.identity(),
             ground_truth=gt_counts,
@@ -222,7 +248,6 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
         )
         done = store.open(manifest)
         store.update_manifest(config=manifest.config, ground_truth=gt_counts)
-        _check_replay_matches(backend, config)
 
         by_item = {i.key: i for i in items}
         pending = [(i, s) for i in items for s in range(config.samples) if (i.key, s) not in done]
@@ -239,17 +264,15 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
             )
             for i, s in pending
         ]
-        result = RunResult(out=out, items=len(items), new_samples=0, skipped=len(items) * config.samples - len(pending))
-        try:
-            with progress.task("generate + judge", total=len(requests)) as advance:
-                for batch in _batches(backend.generate(requests)):
-                    samples = judge_batch([(by_item[g.item_key], g) for g in batch], judge, sandbox, config, backend)
-                    result.new_samples += store.append(samples)
-                    for s in samples:
-                        result.outcomes[s.outcome] = result.outcomes.get(s.outcome, 0) + 1
-                    advance(len(samples), cached=sum(g.cached for g in batch))
-        finally:
-            backend.close()
+        skipped = len(items) * config.samples - len(pending)
+        result = RunResult(out=store.path, items=len(items), new_samples=0, skipped=skipped)
+        with progress.task("generate + judge", total=len(requests)) as advance:
+            for batch in _batches(backend.generate(requests)):
+                samples = judge_batch([(by_item[g.item_key], g) for g in batch], judge, sandbox, config, backend)
+                result.new_samples += store.append(samples)
+                for s in samples:
+                    result.outcomes[s.outcome] = result.outcomes.get(s.outcome, 0) + 1
+                advance(len(samples), cached=sum(g.cached for g in batch))
     return result
 
 

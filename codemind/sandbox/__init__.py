@@ -17,17 +17,24 @@ def docker_available() -> bool:
     return engine_ready()
 
 
+def resolve_sandbox(name: str | None) -> str:
+    """None means Docker when it is ready, else the process sandbox with a loud warning
+    that it is weaker."""
+    if name is not None:
+        return name
+    if docker_available():
+        return "docker"
+    print(
+        "WARNING: no Docker engine/sandbox image; using the weaker 'process' sandbox "
+        "(run `codemind sandbox doctor`)",
+        file=sys.stderr,
+    )
+    return "process"
+
+
 def open_sandbox(name: str | None = None, workers: int | None = None, **options) -> Sandbox:
-    """The sandbox to use. None means Docker when it is ready, else the process sandbox
-    with a loud warning that it is weaker."""
-    if name is None:
-        name = "docker" if docker_available() else "process"
-        if name == "process":
-            print(
-                "WARNING: no Docker engine/sandbox image; using the weaker 'process' sandbox "
-                "(run `codemind sandbox doctor`)",
-                file=sys.stderr,
-            )
+    """Start the named sandbox (see resolve_sandbox for None)."""
+    name = resolve_sandbox(name)
     try:
         cls = SANDBOXES.get(name)
     except KeyError as e:
@@ -35,4 +42,4 @@ def open_sandbox(name: str | None = None, workers: int | None = None, **options)
     return cls(workers=workers, **options)
 
 
-__all__ = ["Sandbox", "open_sandbox", "docker_available", "SANDBOXES"]
+__all__ = ["Sandbox", "open_sandbox", "resolve_sandbox", "docker_available", "SANDBOXES"]

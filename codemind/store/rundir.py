@@ -76,18 +76,26 @@ class RunDir:
         except ValueError:
             raise UserError(f"{self.manifest_path} is not a CodeMind run manifest") from None
 
-    def open(self, manifest: RunManifest) -> set[tuple[str, int]]:
-        """Create or reopen the directory for this configuration; returns the
-        (item key, sample index) pairs already done."""
+    def check(self, config_hash: str, config: dict) -> RunManifest | None:
+        """Refuse a directory that holds a run with another configuration."""
         old = self.read_manifest()
-        if old is not None and old.config_hash != manifest.config_hash:
+        if old is not None and old.config_hash != config_hash:
+            from codemind.config import OPERATIONAL
+
             diff = sorted(
-                k for k in set(old.config) | set(manifest.config) if old.config.get(k) != manifest.config.get(k)
+                k for k in set(old.config) | set(config)
+                if k not in OPERATIONAL and old.config.get(k) != config.get(k)
             )
             raise UserError(
                 f"{self.path} holds a run with a different configuration (differs in: {', '.join(diff)}); "
                 "use another --out or the same options"
             )
+        return old
+
+    def open(self, manifest: RunManifest) -> set[tuple[str, int]]:
+        """Create or reopen the directory for this configuration; returns the
+        (item key, sample index) pairs already done."""
+        old = self.check(manifest.config_hash, manifest.config)
         self.path.mkdir(parents=True, exist_ok=True)
         if old is None:
             self._write_manifest(manifest)
