@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import warnings
 from dataclasses import dataclass, field
 from typing import Collection, Literal
 
@@ -74,6 +75,14 @@ class ParseResult:
     no_call: int = 0  # asserts that never call the program (``assert True``): not inputs
 
 
+def parse_module(source: str) -> ast.Module:
+    """ast.parse without the invalid-escape warnings old benchmark code triggers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ast.parse(source)
+
+
 def is_literal(text: str) -> bool:
     try:
         ast.literal_eval(text)
@@ -85,7 +94,7 @@ def is_literal(text: str) -> bool:
 def top_level_names(source: str) -> set[str]:
     """Names a module binds at top level (defs, classes, imports, assignments)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_module(source)
     except SyntaxError:
         return set()
     names: set[str] = set()
@@ -349,7 +358,7 @@ def parse_check_function(test_src: str, entry_point: str, source: str) -> ParseR
     """HumanEval: the asserts of ``def check(candidate)``, candidate renamed to the entry point.
     Names the program's source binds (helper functions in the prompt) may appear in calls;
     names bound inside ``check`` (loop variables, locals) may not."""
-    tree = ast.parse(test_src)
+    tree = parse_module(test_src)
     check = next(
         (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None
     )
@@ -368,7 +377,7 @@ def parse_assert_list(
     out = ParseResult()
     for text in asserts:
         try:
-            tree = ast.parse(text.strip())
+            tree = parse_module(text.strip())
         except SyntaxError as e:
             out.skipped.append(Skipped(text, f"syntax error: {e.msg}"))
             continue

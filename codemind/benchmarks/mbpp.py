@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import json
 
-from codemind.benchmarks.asserts import input_mode, parse_assert_list, to_inputs, top_level_names
+from codemind.benchmarks.asserts import input_mode, parse_assert_list, parse_module, to_inputs, top_level_names
 from codemind.benchmarks.base import BENCHMARKS, Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
 from codemind.errors import UserError
@@ -31,7 +31,7 @@ def split_of(task_id: int) -> str:
 def _defined(code: str) -> set[str]:
     """Functions and classes a solution defines at top level: what an assert may test."""
     try:
-        tree = ast.parse(code)
+        tree = parse_module(code)
     except SyntaxError:
         return set()
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
