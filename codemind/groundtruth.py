@@ -1,0 +1,261 @@
+"""Ground truth: execute every (program, input) and check the dataset's stated labels.
+
+Labels are noisy (DESIGN.md §7), so the expected answer of every item is what the program
+actually returns (its repr) or prints (stdin programs), never the label. Where the dataset
+states a value and execution disagrees, the item is kept, judged on the executed output, and
+marked ``label_mismatch``; an item whose execution fails is ``does_not_run`` and left out of
+tasks; a program with no usable input at all gets one ``excluded`` row so that nothing
+disappears silently.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from codemind.errors import UserError
+from codemind.schema import Execution, ExecJob, GroundTruthStatus, Program, TestInput
+
+Progress = Callable[[int], None]
+
+_NO_VALUE = object()
+_WRAPPERS: dict[str, Callable[[Any], Any]] = {
+    "set": set, "frozenset": frozenset, "sorted": sorted, "tuple": tuple, "list": list,
+    "int": int, "float": float, "str": str, "bool": bool, "dict": dict,
+}  # fmt: skip
+
+
+class GroundTruth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    program_id: str
+    input_index: int
+    execution: Execution | None  # None: nothing was executed (excluded)
+    expected: str | None  # return repr (functions) or stdout (stdin programs); None if it did not run
+    status: GroundTruthStatus
+    reason: str | None = None  # why label_mismatch / does_not_run / excluded
+
+
+def job_for(program: Program, inp: TestInput) -> ExecJob:
+    return ExecJob(language=program.language, source=program.source, call=inp.call, stdin=inp.stdin or "")
+
+
+def execute_ground_truth(
+    programs: Sequence[Program],
+    sandbox,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> list[GroundTruth]:
+    """One GroundTruth per (program, input), in program order, plus one ``excluded`` row
+    (input_index 0) for each program without inputs. Executions go through the execution
+    cache keyed by content hash, so a rerun executes nothing."""
+    from codemind.sandbox.cache import run_cached  # the execution cache owns its storage
+
+    pairs = [(p, inp) for p in programs for inp in p.inputs]
+    executions = run_cached(sandbox, [job_for(p, i) for p, i in pairs], progress=progress, use_cache=use_cache)
+    by_program: dict[str, list[GroundTruth]] = {}
+    for (program, inp), execution in zip(pairs, executions):
+        by_program.setdefault(program.id, []).append(assess(program, inp, execution))
+    out: list[GroundTruth] = []
+    for program in programs:
+        if program.inputs:
+            out += by_program.get(program.id, [])
+        else:
+            out.append(
+                GroundTruth(
+                    program_id=program.id, input_index=0, execution=None, expected=None,
+                    status="excluded", reason=_no_input_reason(program),
+                )  # fmt: skip
+            )
+    return out
+
+
+def _no_input_reason(program: Program) -> str:
+    skipped = program.meta.get("skipped_asserts") or []
+    if skipped:
+        return f"no usable input: {skipped[0]['reason']}"
+    return "no usable input"
+
+
+def assess(program: Program, inp: TestInput, execution: Execution) -> GroundTruth:
+    """Status of one executed item: does_not_run, label_mismatch or ok."""
+    row = dict(program_id=program.id, input_index=inp.index, execution=execution)
+    if execution.status != "ok":
+        return GroundTruth(**row, expected=None, status="does_not_run", reason=_failure(execution))
+    if program.kind == "stdin":
+        expected = execution.stdout
+        ok = inp.label is None or _norm_stdout(inp.label) == _norm_stdout(expected)
+    else:
+        expected = execution.return_repr
+        if expected is None:
+            return GroundTruth(**row, expected=None, status="does_not_run", reason="no return value recorded")
+        ok = label_agrees(inp.label, expected, _assert_meta(program, inp.index))
+    if ok:
+        return GroundTruth(**row, expected=expected, status="ok")
+    stated = inp.label if inp.label is not None else _assert_meta(program, inp.index).get("assert")
+    reason = f"dataset states {_short(stated)}, execution gives {_short(expected)}"
+    return GroundTruth(**row, expected=expected, status="label_mismatch", reason=reason)
+
+
+def _assert_meta(program: Program, index: int) -> dict:
+    for a in program.meta.get("asserts") or []:
+        if a.get("index") == index:
+            return a
+    return {}
+
+
+def _failure(e: Execution) -> str:
+    detail = ": ".join(x for x in (e.exc_type, e.exc_message) if x)
+    if not detail and e.stderr.strip():
+        detail = e.stderr.strip().splitlines()[-1]
+    return _short(f"{e.status}: {detail}" if detail else e.status, 300)
+
+
+def _short(text: str | None, limit: int = 120) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _norm_stdout(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+# ---------------------------------------------------------------- comparing values
+
+
+def parse_value(text: str) -> Any:
+    """A Python value from a literal or repr (``set()``, ``frozenset({1})``, ``inf``, ``nan``
+    included), or _NO_VALUE when it is not one."""
+    text = text.strip()
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    if text == "set()":
+        return set()
+    if text in ("inf", "-inf", "nan"):
+        return float(text)
+    m = re.fullmatch(r"frozenset\((.*)\)", text, re.S)
+    if m:
+        inner = parse_value(m.group(1)) if m.group(1) else ()
+        try:
+            return _NO_VALUE if inner is _NO_VALUE else frozenset(inner)
+        except TypeError:
+            return _NO_VALUE
+    return _NO_VALUE
+
+
+def values_equal(a: str, b: str) -> bool:
+    """Labels vs executed reprs: by value where both parse (``==``, so 1 == 1.0 and
+    (1, 2) != [1, 2]), else as text with whitespace runs collapsed."""
+    va, vb = parse_value(a), parse_value(b)
+    if va is not _NO_VALUE and vb is not _NO_VALUE:
+        try:
+            return bool(va == vb) or _both_nan(va, vb)
+        except Exception:  # exotic __eq__ of a parsed value: fall back to text
+            pass
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _both_nan(a: Any, b: Any) -> bool:
+    return isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+
+
+def label_agrees(label: str | None, got: str, how: dict) -> bool:
+    """Does the executed repr satisfy what the dataset's assert states? ``how`` is the
+    input's record in Program.meta["asserts"] (relation eq/approx/truthy/falsy/under/other);
+    without one a stated label means equality."""
+    relation = how.get("relation") or ("eq" if label is not None else "other")
+    if relation == "approx" and label is not None:
+        a, b = parse_value(label), parse_value(got)
+        if _is_number(a) and _is_number(b):
+            tol = how.get("tol") or 1e-9
+            return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+        return values_equal(label, got)
+    if relation in ("truthy", "falsy"):
+        v = parse_value(got)
+        return v is _NO_VALUE or bool(v) == (relation == "truthy")
+    if relation == "under" and how.get("wrapper") in _WRAPPERS and how.get("expected"):
+        return _agrees_under(_WRAPPERS[how["wrapper"]], how["wrapper"], how["expected"], got)
+    if label is None:
+        return True
+    return values_equal(label, got)
+
+
+def _agrees_under(wrap: Callable[[Any], Any], name: str, expected: str, got: str) -> bool:
+    v = parse_value(got)
+    m = re.fullmatch(rf"{name}\((.*)\)", expected.strip(), re.S)
+    e = parse_value(m.group(1)) if m else parse_value(expected)
+    if v is _NO_VALUE or e is _NO_VALUE:
+        return True  # cannot tell: not counted as label noise
+    try:
+        return wrap(v) == (wrap(e) if m else e)
+    except Exception:
+        return False
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# ---------------------------------------------------------------- codemind data verify
+
+
+def verify(
+    benchmark_name: str,
+    data_dir: Path | None = None,
+    sandbox=None,
+    use_cache: bool = True,
+    language: str = "python",
+    inputs: str = "first",
+    progress: Progress | None = None,
+) -> dict:
+    """Execute all ground truth of a benchmark: the JSON of ``codemind data verify B --json``
+    (DESIGN.md §3) plus the ids behind each count."""
+    from codemind.benchmarks.base import BENCHMARKS
+    from codemind.registry import UnknownName
+
+    start = time.monotonic()
+    try:
+        bench = BENCHMARKS.get(benchmark_name)(data_dir=data_dir, language=language, inputs=inputs)
+    except UnknownName as e:
+        raise UserError(str(e)) from None
+    programs = bench.load()
+    if sandbox is None:
+        from codemind.sandbox import open_sandbox
+
+        with open_sandbox(None) as sb:
+            truths = execute_ground_truth(programs, sb, use_cache=use_cache, progress=progress)
+            sandbox_name = sb.name
+    else:
+        truths = execute_ground_truth(programs, sandbox, use_cache=use_cache, progress=progress)
+        sandbox_name = sandbox.name
+    counts = {s: 0 for s in ("ok", "label_mismatch", "does_not_run", "excluded")}
+    for t in truths:
+        counts[t.status] += 1
+
+    def listing(status: str) -> list[dict]:
+        return [
+            {"id": f"{t.program_id}#{t.input_index}", "reason": t.reason} for t in truths if t.status == status
+        ]
+
+    return {
+        "benchmark": benchmark_name,
+        "language": language,
+        "inputs": inputs,
+        "programs": len(programs),
+        "items": len(truths),
+        **counts,
+        "seconds": round(time.monotonic() - start, 3),
+        "sandbox": sandbox_name,
+        "data": bench.data_files(),
+        "mismatches": listing("label_mismatch"),
+        "not_run": listing("does_not_run"),
+        "excluded_items": listing("excluded"),
+    }
