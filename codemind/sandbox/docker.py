@@ -40,13 +40,14 @@ BASE_UID = 10001
 
 
 def engine_ready(timeout: float = 3.0) -> bool:
-    """True when a Docker engine answers and the image for the current recipe exists."""
+    """True when a Docker engine answers and the image for the current recipe exists (or its
+    base does: then only the runner changed and the sandbox finishes the image on start)."""
     try:
         import docker
 
         c = docker.from_env(timeout=timeout)
         c.ping()
-        return img.image_exists(c, img.image_tag())
+        return img.image_exists(c, img.image_tag()) or img.image_exists(c, img.base_tag())
     except Exception:
         return False
 
@@ -226,7 +227,10 @@ class DockerSandbox(Sandbox):
             raise UserError(f"unknown docker sandbox option(s): {', '.join(sorted(unknown))}")
         self.opts = {**DEFAULT_OPTIONS, **options}
         self.client = img.client()
-        self.image = image or img.image_tag()
+        import sys
+
+        self.image = image or img.ensure_final(self.client, log=lambda m: print(m, file=sys.stderr)) \
+            or img.image_tag()
         try:
             self.image_id = self.client.images.get(self.image).id
         except Exception:

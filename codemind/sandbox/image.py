@@ -72,7 +72,8 @@ def runner_files() -> dict[str, bytes]:
         return {}
     out = {}
     for p in sorted(RUNNER_DIR.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".class"):
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".class") \
+                and p.name != "READY":
             out[p.relative_to(RUNNER_DIR).as_posix()] = p.read_bytes()
     return out
 
@@ -93,12 +94,12 @@ def image_tag() -> str:
 # ---------------------------------------------------------------- apt mirror
 
 
-def apt_mirror(suite: str = RECIPE["suite"]) -> str:
+def apt_mirror(suite: str = RECIPE["suite"], root: Path = Path("/")) -> str:
     """The Debian mirror this machine's apt already uses for `suite` (never hard-coded)."""
     candidates: list[tuple[str, list[str]]] = []
-    sources = Path("/etc/apt/sources.list")
+    sources = root / "etc/apt/sources.list"
     files = [sources] if sources.is_file() else []
-    d = Path("/etc/apt/sources.list.d")
+    d = root / "etc/apt/sources.list.d"
     if d.is_dir():
         files += sorted(d.glob("*.list")) + sorted(d.glob("*.sources"))
     for f in files:
@@ -249,6 +250,20 @@ def _add_bytes(tf: tarfile.TarFile, name: str, data: bytes) -> None:
     tf.addfile(ti, io.BytesIO(data))
 
 
+def ensure_final(c, log: Log = print) -> str | None:
+    """The image tag for the current runner, finishing it from an existing base image if
+    needed (a few seconds: only the runner changed). None when no base image exists."""
+    tag = image_tag()
+    if image_exists(c, tag):
+        return tag
+    btag = base_tag()
+    if not image_exists(c, btag):
+        return None
+    log(f"runner changed: finishing {tag} from {btag}")
+    _build_final(c, btag, tag)
+    return tag
+
+
 # ---------------------------------------------------------------- doctor
 
 
@@ -275,6 +290,8 @@ def doctor() -> list[Check]:
     tag = image_tag()
     if image_exists(c, tag):
         checks.append(Check(True, f"image: {tag} present ({c.images.get(tag).short_id})"))
+    elif image_exists(c, base_tag()):
+        checks.append(Check(True, f"image: {tag} will be finished from {base_tag()} on first use (seconds)"))
     else:
         checks.append(Check(False, f"image: {tag} missing; run `codemind sandbox build` (offline, ~1 min)"))
     return checks
