@@ -1,0 +1,168 @@
+"""Notebook API: run directories -> one pandas DataFrame of samples joined with program features.
+
+    >>> import codemind
+    >>> df = codemind.load("results/*")            # a run dir, a glob, or a folder of run dirs
+    >>> df.groupby(["model", "complexity"]).correct.mean()
+
+Columns: every samples.jsonl field; ``run`` (directory), ``model`` (the run's model spec),
+``model_label`` (short name for tables); program features (``constructs`` as a list,
+``has_<construct>`` booleans, ``recursion``, ``cyclomatic``, ``complexity`` bin, ``loc``,
+``max_nesting``, ``kind``) and ``output_type`` of the expected answer. Samples are read with
+pyarrow's JSON reader and features come from the feature cache, so 50,000 samples load in
+well under two seconds once their programs have been analysed.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import io
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from codemind.errors import UserError
+from codemind.store.rundir import MANIFEST, SAMPLES
+
+if TYPE_CHECKING:  # pandas is an optional dependency ([analysis])
+    import pandas as pd
+
+FEATURE_COLUMNS = ("constructs", "recursion", "cyclomatic", "complexity", "loc", "max_nesting", "kind", "parse_error")
+
+
+def find_runs(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """Run directories named by paths or globs; a folder without samples.jsonl is searched
+    for run directories below it."""
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    runs: list[Path] = []
+    for item in items:
+        text = str(item)
+        matches = sorted(_glob.glob(text)) if any(ch in text for ch in "*?[") else [text]
+        if not matches:
+            raise UserError(f"no run directory matches {text}")
+        for m in matches:
+            p = Path(m)
+            if (p / SAMPLES).is_file():
+                runs.append(p)
+            elif p.is_dir():
+                found = sorted(s.parent for s in p.rglob(SAMPLES))
+                if not found and not any(ch in text for ch in "*?["):
+                    raise UserError(f"{p} holds no run directory ({SAMPLES} not found)")
+                runs += found
+            elif not any(ch in text for ch in "*?["):
+                raise UserError(f"run directory not found: {p}")
+    seen: set[Path] = set()
+    unique = [r for r in runs if not (r.resolve() in seen or seen.add(r.resolve()))]
+    if not unique:
+        raise UserError(f"no run directory found in {', '.join(map(str, items))}")
+    return unique
+
+
+def read_manifest(run: Path) -> dict:
+    path = Path(run) / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        raise UserError(f"{path} is not valid JSON") from None
+
+
+def model_label(spec: str | None) -> str:
+    """Short model name for tables: a replay file's stem, a path's last part, or the spec."""
+    if not spec:
+        return "?"
+    kind, _, rest = spec.partition(":")
+    if kind == "replay":
+        name = Path(rest).name
+        for suffix in (".gz", ".jsonl", ".json"):
+            name = name.removesuffix(suffix)
+        return name
+    if kind in ("vllm", "llamacpp") and "/" in rest:
+        return f"{kind}:{Path(rest).name}"
+    return spec
+
+
+def _schema():
+    import pyarrow as pa
+
+    s, i, b, f = pa.string(), pa.int64(), pa.bool_(), pa.float64()
+    return pa.schema([
+        ("item_key", s), ("benchmark", s), ("language", s), ("task", s), ("program_id", s), ("input_index", i),
+        ("prompt_id", s), ("prompt_hash", s), ("sample_index", i), ("raw", s), ("extracted", s), ("expected", s),
+        ("outcome", s), ("correct", b), ("detail", s), ("ground_truth", s), ("finish_reason", s), ("latency", f),
+        ("judge_seconds", f),
+    ])
+
+
+def read_samples_table(run: Path):
+    """samples.jsonl as a pyarrow Table (complete lines only: a torn last line is left out)."""
+    import pyarrow.json as pj
+
+    data = (Path(run) / SAMPLES).read_bytes()
+    cut = data.rfind(b"\n")
+    data = data[: cut + 1] if cut >= 0 else b""
+    if not data.strip():
+        import pyarrow as pa
+
+        return _schema().empty_table()
+    opts = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
+    try:
+        return pj.read_json(io.BytesIO(data), parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 24))
+    except Exception as e:  # pyarrow.ArrowInvalid and friends: a damaged file is bad input
+        raise UserError(f"{Path(run) / SAMPLES} is not valid samples JSONL: {str(e).splitlines()[0]}") from None
+
+
+def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd.DataFrame":
+    """Samples of every run under ``paths`` as one DataFrame, joined with program features."""
+    import pandas as pd
+    import pyarrow as pa
+
+    runs = find_runs(paths)
+    tables, manifests = [], []
+    for run in runs:
+        manifest = read_manifest(run)
+        t = read_samples_table(run)
+        spec = (manifest.get("config") or {}).get("model")
+        n = t.num_rows
+        t = t.append_column("run", pa.array([str(run)] * n, pa.string()))
+        t = t.append_column("model", pa.array([spec] * n, pa.string()))
+        t = t.append_column("model_label", pa.array([model_label(spec)] * n, pa.string()))
+        tables.append(t)
+        manifests.append(manifest)
+    df = pa.concat_tables(tables).to_pandas()
+    if not features or df.empty:
+        return df
+    return join_features(df, runs, manifests)
+
+
+def join_features(df: "pd.DataFrame", runs: Sequence[Path], manifests: Sequence[dict]) -> "pd.DataFrame":
+    import pandas as pd
+
+    from codemind.analysis.constructs import CONSTRUCTS
+    from codemind.analysis.features import output_type, run_features
+
+    keys = ["benchmark", "language", "program_id"]
+    per_run = []
+    for run, manifest in zip(runs, manifests):
+        sub = df.loc[df["run"] == str(run), keys].drop_duplicates()
+        per_run.append((manifest, list(sub.itertuples(index=False, name=None))))
+    feats = run_features(per_run)
+    rows = []
+    for (b, lang, pid), f in feats.items():
+        present = set(f["constructs"] or [])
+        row = {"benchmark": b, "language": lang, "program_id": pid,
+               **{k: f.get(k) for k in FEATURE_COLUMNS}}
+        row.update({f"has_{c}": (c in present) if f["constructs"] is not None else None for c in CONSTRUCTS})
+        rows.append(row)
+    fdf = pd.DataFrame(rows)
+    out = df.merge(fdf, on=keys, how="left")
+    expected = [e if isinstance(e, str) else None for e in out["expected"]]
+    kinds = [k if isinstance(k, str) else "function" for k in out["kind"]]
+    types: dict[tuple, str] = {}
+    for pair in set(zip(expected, kinds)):
+        types[pair] = output_type(*pair)
+    out["output_type"] = [types[pair] for pair in zip(expected, kinds)]
+    # NaN-free ints where known; a missing program stays <NA>
+    for col in ("cyclomatic", "loc", "max_nesting"):
+        out[col] = out[col].astype("Int64")
+    return out
