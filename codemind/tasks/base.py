@@ -4,7 +4,8 @@ model). A task knows which prompts fit it and which judge to use by default."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Protocol, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from codemind.registry import Registry
 from codemind.schema import Item, Program, TestInput
@@ -39,10 +40,43 @@ def prompt_values(program: Program, inp: TestInput, expected: str | None) -> dic
     return values
 
 
+@dataclass
+class Stage:
+    """One generate-and-judge pass. `judge` None: the run's --judge or the task's default."""
+
+    name: str | None
+    items: list[Item]
+    judge: str | None = None
+
+
+@dataclass
+class StageContext:
+    """What a task's plan sees: the run's programs and ground truth, the samples already
+    judged (re-read after each stage, resumed ones included), and a way to execute the
+    ground truth of new programs (model-written code) in the run's sandbox."""
+
+    programs: list[Program]
+    truths: dict[tuple[str, int], Truth]
+    prompt_id: str | None
+    seed: int
+    samples: Callable[[], list[dict]]
+    execute: Callable[[list[Program]], dict[tuple[str, int], Truth]]
+    manifest_extra: dict[str, Any] = field(default_factory=dict)
+
+
 class TaskBuilder(ABC):
     name: str = "abstract"
     answer_kind: str = "value"
     default_judge: str = "value"
+
+    def plan(self, ctx: StageContext) -> Iterator[Stage]:
+        """The stages of this task; each one runs to completion before the next is asked
+        for. Single-stage tasks need not override it."""
+        yield Stage(None, self.build(ctx.programs, ctx.truths, ctx.prompt_id))
+
+    def budget_prompts(self, program: Program, prompt_id: str | None) -> list[str]:
+        """Prompt ids this task may send, to size the generation budget."""
+        return [prompt_id or self.default_prompt(program)]
 
     def default_prompt(self, program: Program) -> str:
         return "codemind"
@@ -56,14 +90,15 @@ class TaskBuilder(ABC):
     ) -> list[Item]:
         """Items for every (program, input) whose ground truth ran; does_not_run is left out."""
 
-    def _item(self, program: Program, inp: TestInput, truth: Truth, spec: PromptSpec, expected_in_prompt: bool,
-              answer_kind: str | None = None) -> Item:
+    def _item(self, program: Program, inp: TestInput, truth: Truth | None, spec: PromptSpec, expected_in_prompt: bool,
+              answer_kind: str | None = None, stage: str | None = None, extra: dict | None = None) -> Item:
         template = spec.template_for(program)
-        values = prompt_values(program, inp, truth.expected)
+        values = {**prompt_values(program, inp, truth.expected if truth else None), **(extra or {})}
         if not expected_in_prompt:
             values.pop("output", None)
         return Item(
-            key=f"{program.benchmark}/{program.id}#{inp.index}/{self.name}",
+            key=f"{program.benchmark}/{program.id}#{inp.index}/{self.name}" + (f":{stage}" if stage else ""),
+            stage=stage,
             benchmark=program.benchmark,
             language=program.language,
             task=self.name,  # type: ignore[arg-type]
@@ -72,9 +107,9 @@ class TaskBuilder(ABC):
             prompt=template.render(values, entry_point=program.entry_point),
             extractor=template.extractor,
             answer_kind=answer_kind or self.answer_kind,  # type: ignore[arg-type]
-            expected=truth.expected,
+            expected=truth.expected if truth else None,
             label=inp.label,
-            ground_truth=truth.status,  # type: ignore[arg-type]
+            ground_truth=truth.status if truth else "ok",  # type: ignore[arg-type]
             context={
                 "source": program.source,
                 "call": inp.call,
@@ -82,6 +117,8 @@ class TaskBuilder(ABC):
                 "stdin": inp.stdin,
                 "entry_point": program.entry_point,
                 "kind": program.kind,
+                "tests": program.meta.get("tests"),
+                "test_setup": program.meta.get("test_setup"),
             },
         )
 
@@ -91,5 +128,7 @@ TASKS: Registry[type[TaskBuilder]] = Registry(
     {
         "ier": "codemind.tasks.ier",
         "input": "codemind.tasks.input_prediction",
+        "der": "codemind.tasks.der",
+        "sr": "codemind.tasks.sr",
     },
 )
