@@ -5,7 +5,7 @@ cannot signal it away: PID 1 ignores signals it has no handler for), reading Exe
 on its attached stdin and answering Execution frames on stdout. The runner forks a child per
 program, so a job costs a fork, not a container or an interpreter start.
 
-Containers: no network, read-only root, noexec tmpfs for /work and /tmp, memory and pids
+Containers: no network, read-only root, a noexec tmpfs for /work only, memory and pids
 caps, all capabilities dropped, no-new-privileges, a non-root uid (a different one per
 worker, so RLIMIT_NPROC is not shared between workers). Each carries labels naming this
 process, so containers left by dead runs are found and removed at the next start, and
@@ -70,10 +70,9 @@ class DockerWorker:
             tty=False,
             network_mode="none",
             read_only=True,
-            tmpfs={
-                "/work": f"rw,noexec,nosuid,nodev,size={opts['tmpfs_mb']}m,mode=1777",
-                "/tmp": "rw,noexec,nosuid,nodev,size=64m,mode=1777",
-            },
+            # The only writable place; no /tmp, so nothing outside a job's own dir (which the
+            # runner removes after the job) can carry state from one program to the next.
+            tmpfs={"/work": f"rw,noexec,nosuid,nodev,size={opts['tmpfs_mb']}m,mode=1777"},
             mem_limit=f"{opts['memory_mb']}m",
             memswap_limit=f"{opts['memory_mb']}m",
             pids_limit=opts["pids"],
