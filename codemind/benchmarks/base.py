@@ -38,5 +38,11 @@ BENCHMARKS: Registry[type[Benchmark]] = Registry(
         "mbpp": "codemind.benchmarks.mbpp",
         "mbpp-full": "codemind.benchmarks.mbpp",
         "cruxeval": "codemind.benchmarks.cruxeval",
+        "codenet": "codemind.benchmarks.codenet",
+        "codenet-plt": "codemind.benchmarks.codenet",
+        "avatar": "codemind.benchmarks.avatar",
+        "avatar-latest": "codemind.benchmarks.avatar",
+        "avatar-full": "codemind.benchmarks.avatar",
+        "humaneval-x": "codemind.benchmarks.humaneval_x",
     },
 )
