@@ -64,8 +64,14 @@ def execute_ground_truth(
         by_program.setdefault(program.id, []).append(assess(program, inp, execution))
     out: list[GroundTruth] = []
     for program in programs:
-        if program.inputs:
-            out += by_program.get(program.id, [])
+        # inputs the adapter left out (over its byte cap): one excluded row each, with the reason
+        over = [
+            GroundTruth(program_id=program.id, input_index=x["index"], execution=None, expected=None,
+                        status="excluded", reason=x["reason"])
+            for x in program.meta.get("excluded_inputs") or []
+        ]  # fmt: skip
+        if program.inputs or over:
+            out += by_program.get(program.id, []) + over
         else:
             out.append(
                 GroundTruth(
@@ -87,7 +93,10 @@ def assess(program: Program, inp: TestInput, execution: Execution) -> GroundTrut
     """Status of one executed item: does_not_run, label_mismatch or ok."""
     row = dict(program_id=program.id, input_index=inp.index, execution=execution)
     if execution.status != "ok":
-        return GroundTruth(**row, expected=None, status="does_not_run", reason=_failure(execution))
+        reason = _failure(execution)
+        if program.meta.get("python2"):  # the adapter found it parses only as Python 2
+            reason = f"python2: {reason}"
+        return GroundTruth(**row, expected=None, status="does_not_run", reason=reason)
     if program.kind == "stdin":
         expected = execution.stdout
         ok = inp.label is None or _norm_stdout(inp.label) == _norm_stdout(expected)

@@ -140,9 +140,8 @@ def stdin_program(
     cap: int = INPUT_CAP_BYTES,
     indices: list[int] | None = None,
 ) -> Program:
-    """A stdin Program from (stdin, stated stdout) pairs, leaving out inputs over the cap.
-    A program left with no input records why in ``meta["skipped_asserts"]`` (the reason
-    ground truth prints for its ``excluded`` row). ``indices`` numbers the inputs (default
+    """A stdin Program from (stdin, stated stdout) pairs, leaving out inputs over the cap
+    (recorded in ``meta["excluded_inputs"]``: index and reason). ``indices`` numbers the inputs (default
     0, 1, ...), e.g. AVATAR's own test numbers, which have gaps."""
     inputs, over = [], []
     for k, (stdin, label) in zip(indices if indices is not None else range(len(tests)), tests):
@@ -155,8 +154,6 @@ def stdin_program(
     if language == "python" and is_python2_only(source):
         meta["python2"] = True
     if over:
-        meta["excluded_inputs"] = over
-        if not inputs:
-            meta["skipped_asserts"] = [{"assert": None, "reason": over[0]["reason"]}]
+        meta["excluded_inputs"] = over  # ground truth gives each an ``excluded`` row
     return Program(id=id, benchmark=benchmark, language=language, kind="stdin", source=source, inputs=inputs,
                    meta=meta)
