@@ -1,0 +1,307 @@
+"""A pool of warm runner processes (runner/runner.py) fed from threads: the engine shared by
+the ``process`` and ``docker`` sandboxes.
+
+A sandbox only decides *how a runner is started*; everything else lives here: framing, the
+startup handshake, dispatching jobs to N runners, results in job order, replacing a runner
+that died (its job is retried once on a fresh runner, then it is a ``sandbox_error``), and a
+host-side backstop timeout in case a runner hangs.
+
+Plugging in another transport (e.g. Docker)::
+
+    class DockerExecTransport(Transport):
+        def start(self) -> tuple[BinaryIO, BinaryIO]:
+            self.proc = subprocess.Popen(
+                ["docker", "exec", "-i", container, "python3", "-I", "/opt/codemind/runner.py",
+                 "--workdir", "/work"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file(),
+                start_new_session=True)
+            return self.proc.stdin, self.proc.stdout      # host->runner, runner->host
+        def alive(self) -> bool: return self.proc.poll() is None
+        def kill(self) -> None: ...  # kill the exec'd runner (and its container if one per runner)
+
+    pool = WorkerPool(DockerExecTransport, workers=4, runtime=sandbox.runtime)
+    executions = pool.run(jobs, progress)          # list[Execution], in job order
+    pool.close()
+
+``start`` may also return the pipes of a container whose main process *is* the runner
+(``docker run -i --rm ... python3 -I runner.py``). The transport factory is called once per
+worker slot and again whenever a runner has to be replaced. ``PipeTransport`` below does the
+bookkeeping for any runner that is one local subprocess (stderr kept in a temp file whose tail
+is attached to sandbox errors), so most transports only supply the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import signal
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+from abc import ABC, abstractmethod
+from typing import BinaryIO, Callable, Sequence
+
+from codemind.sandbox.base import Progress
+from codemind.schema import ExecJob, Execution
+
+PROTOCOL = 1
+_FRAME = struct.Struct(">I")
+HELLO_TIMEOUT = 60.0  # seconds for a runner to start and say hello
+GRACE_SECONDS = 30.0  # host backstop beyond a job's wall limit (cleanup, slow start)
+
+
+class RunnerDied(Exception):
+    """The runner process went away or broke the protocol; the message says how."""
+
+
+class Transport(ABC):
+    """How one runner process is started, checked and killed."""
+
+    @abstractmethod
+    def start(self) -> tuple[BinaryIO, BinaryIO]:
+        """Start the runner; return (pipe to its stdin, pipe from its stdout)."""
+
+    @abstractmethod
+    def alive(self) -> bool:
+        """True while the runner process exists."""
+
+    @abstractmethod
+    def kill(self) -> None:
+        """Kill the runner and free its resources; must be safe to call twice."""
+
+    def diagnostics(self) -> str:
+        """Anything useful after a failure (e.g. the tail of the runner's stderr)."""
+        return ""
+
+
+class PipeTransport(Transport):
+    """A runner that is one local subprocess; subclasses give ``command()`` and ``env()``."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self._stderr = None
+
+    @abstractmethod
+    def command(self) -> list[str]: ...
+
+    def env(self) -> dict[str, str] | None:
+        return None
+
+    def start(self) -> tuple[BinaryIO, BinaryIO]:
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            self.command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=self.env(),
+            start_new_session=True,  # a Ctrl-C in the terminal is the host's business
+            close_fds=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        return self.proc.stdin, self.proc.stdout
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if self._stderr is not None:
+            self._last_stderr = self._tail()
+            self._stderr.close()
+            self._stderr = None
+
+    def diagnostics(self) -> str:
+        if self._stderr is not None:
+            return self._tail()
+        return getattr(self, "_last_stderr", "")
+
+    def _tail(self, n: int = 2000) -> str:
+        f = self._stderr
+        try:
+            f.flush()
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - n))
+            return f.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+
+class RunnerClient:
+    """One started runner: frames out, frames in, with deadlines."""
+
+    def __init__(self, transport: Transport):
+        self.transport = transport
+        self.to_runner, self.from_runner = transport.start()
+        self._out_fd = self.to_runner.fileno()
+        self._in_fd = self.from_runner.fileno()
+        hello = self._read(time.monotonic() + HELLO_TIMEOUT)
+        info = hello.get("hello") if isinstance(hello, dict) else None
+        if not isinstance(info, dict) or info.get("protocol") != PROTOCOL:
+            raise RunnerDied(f"runner handshake failed: {hello!r}")
+        self.hello: dict = info
+
+    def request(self, job_id: int, job: dict, timeout: float) -> dict:
+        body = json.dumps({"id": job_id, "job": job}, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        self._send(_FRAME.pack(len(body)) + body)
+        reply = self._read(time.monotonic() + timeout)
+        if reply.get("id") != job_id or not isinstance(reply.get("execution"), dict):
+            raise RunnerDied(f"runner answered out of turn: {str(reply)[:200]}")
+        return reply["execution"]
+
+    def _send(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self._out_fd, view)
+                view = view[n:]
+        except OSError as e:  # BrokenPipeError: the runner is gone
+            raise RunnerDied(f"runner stdin closed ({e})") from None
+
+    def _read(self, deadline: float) -> dict:
+        head = self._read_exact(_FRAME.size, deadline)
+        (n,) = _FRAME.unpack(head)
+        body = self._read_exact(n, deadline)
+        try:
+            return json.loads(body.decode("utf-8", "surrogatepass"))
+        except ValueError as e:
+            raise RunnerDied(f"runner sent a bad frame ({e})") from None
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RunnerDied("runner did not answer in time (host backstop)")
+            ready, _, _ = select.select([self._in_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._in_fd, n - len(buf))
+            if not chunk:
+                raise RunnerDied("runner exited")
+            buf += chunk
+        return bytes(buf)
+
+    def close(self) -> None:
+        self.transport.kill()
+
+
+class WorkerPool:
+    """N runner slots; ``run`` spreads jobs over them and returns Executions in job order."""
+
+    def __init__(self, transport_factory: Callable[[], Transport], workers: int, runtime: str):
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.transport_factory = transport_factory
+        self.workers = workers
+        self.runtime = runtime
+        self._clients: list[RunnerClient | None] = [None] * workers
+        self._lock = threading.Lock()  # one run() at a time: a slot serves one job at a time
+
+    # ------------------------------------------------------------ public
+
+    def run(self, jobs: Sequence[ExecJob], progress: Progress | None = None) -> list[Execution]:
+        results: list[Execution | None] = [None] * len(jobs)
+        if not jobs:
+            return []
+        todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(len(jobs)):
+            todo.put(i)
+        progress_lock = threading.Lock()
+
+        def report() -> None:
+            if progress is not None:
+                with progress_lock:
+                    progress(1)
+
+        def work(slot: int) -> None:
+            while True:
+                try:
+                    i = todo.get_nowait()
+                except queue.Empty:
+                    return
+                results[i] = self._run_one(slot, i, jobs[i])
+                report()
+
+        with self._lock:
+            n = min(self.workers, len(jobs))
+            if n == 1:
+                work(0)
+            else:
+                threads = [threading.Thread(target=work, args=(s,), daemon=True) for s in range(n)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+        return [r if r is not None else self._error("job was not run") for r in results]
+
+    def hello(self) -> dict:
+        """The hello of a (started) runner: protocol, interpreter, pid, ..."""
+        with self._lock:
+            return self._client(0).hello
+
+    def close(self) -> None:
+        for slot, client in enumerate(self._clients):
+            if client is not None:
+                client.close()
+                self._clients[slot] = None
+
+    # ------------------------------------------------------------ internals
+
+    def _client(self, slot: int) -> RunnerClient:
+        client = self._clients[slot]
+        if client is not None and not client.transport.alive():
+            client.close()
+            client = None
+        if client is None:
+            transport = self.transport_factory()
+            try:
+                client = RunnerClient(transport)
+            except BaseException:
+                transport.kill()
+                raise
+            self._clients[slot] = client
+        return client
+
+    def _run_one(self, slot: int, index: int, job: ExecJob) -> Execution:
+        payload = job.model_dump(mode="json")
+        timeout = job.limits.wall_seconds + GRACE_SECONDS
+        failures = []
+        for _attempt in range(2):  # a dead runner is replaced and the job retried once
+            client = None
+            try:
+                client = self._client(slot)
+                data = client.request(index, payload, timeout)
+                data.setdefault("status", "sandbox_error")
+                return Execution(**{k: v for k, v in data.items() if k in Execution.model_fields}, runtime=self.runtime)
+            except (RunnerDied, OSError) as e:
+                detail = client.transport.diagnostics() if client is not None else ""
+                failures.append(f"{e}" + (f"\n{detail.strip()}" if detail.strip() else ""))
+                if client is not None:
+                    client.close()
+                self._clients[slot] = None
+            except ValueError as e:  # the runner's answer does not fit the schema
+                return self._error(f"bad execution record from runner: {e}")
+        return self._error("runner died twice on this job:\n" + "\n---\n".join(failures))
+
+    def _error(self, message: str) -> Execution:
+        return Execution(status="sandbox_error", stderr=message, exc_message=message.splitlines()[0],
+                         runtime=self.runtime)

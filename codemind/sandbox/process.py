@@ -1,0 +1,118 @@
+"""The ``process`` sandbox: warm local runner processes (runner/runner.py) that fork one child
+per job, with rlimits, a private temp dir, a wall clock that kills the whole process group and
+capped output.
+
+ISOLATION IS WEAK: the program runs as the calling user, with the host's filesystem and
+network. Use it when no Docker engine is reachable, for trusted benchmark programs, or for
+speed; use the ``docker`` sandbox for model-written code. As root, RLIMIT_NPROC does not bind,
+so a fork bomb is only stopped by the wall clock and the process-group / orphan sweep.
+
+Programs see the standard library only (the runner starts with ``-S``, like the sandbox image);
+pass ``site_packages=True`` to give them the interpreter's site-packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import Sequence
+
+from codemind.errors import UserError
+from codemind.sandbox.base import SANDBOXES, Progress, Sandbox
+from codemind.sandbox.pool import PROTOCOL, PipeTransport, WorkerPool
+from codemind.schema import ExecJob, Execution
+
+RUNNER_PATH = Path(__file__).with_name("runner") / "runner.py"
+ISOLATION = "weak (rlimits only)"
+
+
+def runner_sha256() -> str:
+    return hashlib.sha256(RUNNER_PATH.read_bytes()).hexdigest()
+
+
+class ProcessTransport(PipeTransport):
+    """``python3 -s -P [-S] runner.py`` with a cleared environment and PYTHONHASHSEED=0.
+
+    (``-I`` would ignore PYTHONHASHSEED; ``-s -P`` plus an environment without other PYTHON*
+    variables is the same isolation with the seed pinned.)"""
+
+    def __init__(self, python: str, site_packages: bool, workdir: str | None):
+        super().__init__()
+        self.python = python
+        self.site_packages = site_packages
+        self.workdir = workdir
+
+    def command(self) -> list[str]:
+        cmd = [self.python, "-s", "-P"]
+        if not self.site_packages:
+            cmd.append("-S")
+        cmd.append(str(RUNNER_PATH))
+        if self.workdir:
+            cmd += ["--workdir", self.workdir]
+        return cmd
+
+    def env(self) -> dict[str, str]:
+        env = {k: os.environ[k] for k in ("PATH", "LANG") if k in os.environ}
+        env["PYTHONHASHSEED"] = "0"
+        return env
+
+
+@SANDBOXES.register("process")
+class ProcessSandbox(Sandbox):
+    """Local fork-server sandbox. Options: ``python`` (interpreter, default this one),
+    ``site_packages`` (default False), ``workdir`` (parent of the per-job temp dirs)."""
+
+    name = "process"
+
+    def __init__(self, workers: int | None = None, **options):
+        python = options.pop("python", None) or sys.executable
+        site_packages = bool(options.pop("site_packages", False))
+        workdir = options.pop("workdir", None)
+        if options:
+            raise UserError(f"unknown option(s) for the process sandbox: {', '.join(sorted(options))}")
+        if workers is not None and workers < 1:
+            raise UserError(f"workers must be at least 1 (got {workers})")
+        if not RUNNER_PATH.is_file():
+            raise UserError(f"runner missing: {RUNNER_PATH}")
+        self.python = python
+        self.site_packages = site_packages
+        self.workdir = workdir
+        self.workers = workers or os.cpu_count() or 1
+        self._pool = WorkerPool(
+            lambda: ProcessTransport(self.python, self.site_packages, self.workdir),
+            self.workers,
+            runtime=self.runtime,
+        )
+
+    @cached_property
+    def _python_version(self) -> str:
+        if os.path.realpath(self.python) == os.path.realpath(sys.executable):
+            return sys.version
+        try:
+            out = subprocess.run([self.python, "-I", "-S", "-c", "import sys; print(sys.version)"],
+                                 capture_output=True, text=True, timeout=30, check=True)
+        except (OSError, subprocess.SubprocessError) as e:
+            raise UserError(f"cannot run python interpreter {self.python!r}: {e}") from None
+        return out.stdout.strip()
+
+    def identity(self) -> dict:
+        return {
+            "kind": "process",
+            "python": self._python_version,
+            "executable": self.python,
+            "site_packages": self.site_packages,
+            "runner_sha256": runner_sha256(),
+            "protocol": PROTOCOL,
+            "hash_seed": 0,
+            "isolation": ISOLATION,
+        }
+
+    def run(self, jobs: Sequence[ExecJob], progress: Progress | None = None) -> list[Execution]:
+        return self._pool.run(jobs, progress)
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,866 @@
+#!/usr/bin/env python3
+"""CodeMind program runner: a long-lived fork server that runs one untrusted program per job.
+
+Standalone and stdlib-only: it runs on the host (the ``process`` sandbox) and inside the
+sandbox image (Debian bookworm, python3.11, non-root, read-only root, tmpfs work dir; as PID 1
+or under ``docker exec -i``). Forking a pre-started interpreter per job is what makes it many
+times faster than a fresh ``python3`` per program, while every job still gets its own process.
+
+Start
+-----
+    python3 -I runner.py [--workdir DIR]        (or env CODEMIND_WORKDIR; default: $TMPDIR)
+
+Hash seed: forked children inherit the interpreter's string-hash seed, so the runner must run
+with PYTHONHASHSEED=0 (set iteration order must not change between runs or machines). ``-I``
+ignores PYTHON* variables, so when the seed is not pinned the runner re-executes itself once
+with PYTHONHASHSEED=0, the same flags minus ``-E``/``-I`` (``-s -P`` kept) and every other
+PYTHON* variable removed: the same isolation as ``-I`` plus the pinned seed. Children also get
+PYTHONHASHSEED=0 in their environment, and ``random`` is re-seeded with 0 in every child.
+
+Wire protocol (version 1)
+-------------------------
+Both directions on the runner's stdin/stdout are frames: a 4-byte big-endian unsigned length
+followed by that many bytes of UTF-8 JSON (one object). At startup the runner moves the
+protocol to private fds and points fds 0/1 at /dev/null, so nothing it or a program prints can
+corrupt the stream; fd 2 stays the runner's diagnostics channel.
+
+  runner -> host, once at start:  {"hello": {"protocol": 1, "python": "3.11.7 ...",
+                                   "executable": ..., "pid": ..., "uid": ..., "subreaper": bool,
+                                   "languages": ["python"]}}
+  host -> runner, per job:        {"id": <any JSON>, "job": <schema.ExecJob as JSON>}
+  runner -> host, per job:        {"id": <same>, "execution": {status, stdout, stderr,
+                                   return_repr, exc_type, exc_message, exit_code, wall_time,
+                                   peak_memory_kb}}     (schema.Execution minus ``runtime``)
+  host -> runner:                 {"op": "ping"}  ->  {"op": "pong"}
+
+Jobs are answered strictly in order, one at a time; EOF on stdin ends the runner (exit 0).
+A frame that cannot be parsed is answered with status sandbox_error (id null when unknown).
+
+Per job
+-------
+The runner forks a child that: calls setsid (own process group and session), sets
+PR_SET_PDEATHSIG=SIGKILL, gets rlimits (RLIMIT_CPU = ceil(cpu_seconds), RLIMIT_AS =
+memory_mb, RLIMIT_FSIZE = max(4 x output_bytes, 16 MiB), RLIMIT_NPROC = processes (only
+binding for non-root users), RLIMIT_CORE = 0), works in a fresh private temp dir (cwd, HOME,
+TMPDIR), reads job.stdin on fd 0 and writes fds 1/2 into pipes, then runs the language
+handler. For Python: ``exec`` of the source in a fresh ``__main__`` module, then for function
+programs ``eval`` of job.call in those globals; the value's repr() is ``return_repr``.
+
+The parent enforces the wall clock (SIGKILL to the whole process group), caps stdout and
+stderr at output_bytes each (over the cap: status output_limit, text truncated), records
+wall_time and the child's peak RSS (ru_maxrss via wait4). Afterwards it kills everything the
+job left behind: the process group, and, because the runner is a child subreaper, every orphan
+(setsid'ed or double-forked grandchildren are re-parented to the runner and found in /proc).
+
+Statuses: ok | exception (exc_type, exc_message, traceback in stderr) | compile_error (the
+source does not compile; SyntaxError details as for exception) | timeout (wall clock or
+RLIMIT_CPU) | memory (MemoryError, or a crash with MemoryError on stderr) | output_limit |
+killed (a signal; exc_message names it) | sandbox_error (the runner could not run the job).
+SystemExit: code 0/None is ok for stdin programs (exit_code recorded); any other code, and any
+exit of a function program before its call returned, is an exception with exc_type SystemExit.
+A program that calls os._exit or closes the result channel is classified from its exit status.
+
+Adding a language: write a ``_child_<lang>(job, result_fd)`` that runs inside the prepared
+child (it may ``os.execvpe`` a compiler/JVM; with no structured result the exit status is
+classified as above) and register it in HANDLERS. Java is not handled by this file yet.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import math
+import os
+import resource
+import select
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import time
+import traceback
+import types
+
+PROTOCOL = 1
+PROGRAM_FILENAME = "main.py"  # the file name programs see in tracebacks
+_REEXEC_MARK = "CODEMIND_RUNNER_REEXEC"
+_SETUP_FAILED = 125  # child exit code: the sandbox setup failed before the program ran
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+_FRAME = struct.Struct(">I")
+_MAX_FRAME = 1 << 30
+_MAX_MESSAGE = 10_000  # exc_message cap (characters)
+_CLEANUP_SECONDS = 5.0  # how long to keep hunting leftover descendants after a job
+
+# Modules most benchmark programs import: loaded once here, shared by every child (fork).
+PRELOAD = (
+    "re", "collections", "math", "itertools", "functools", "string", "heapq", "bisect",
+    "copy", "json", "random", "operator", "typing", "datetime", "decimal", "fractions",
+    "statistics", "dataclasses", "textwrap", "enum", "array", "struct", "unicodedata",
+    "numbers", "types", "io", "abc", "time", "traceback", "contextlib", "calendar",
+)
+
+BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL")
+
+
+# ---------------------------------------------------------------- startup
+
+
+def _ensure_hash_seed() -> None:
+    """Re-exec once with PYTHONHASHSEED=0 unless hash randomization is already off."""
+    if not sys.flags.hash_randomization:
+        return
+    if os.environ.get(_REEXEC_MARK):
+        sys.stderr.write("runner: cannot pin PYTHONHASHSEED=0, refusing to run\n")
+        sys.exit(3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONHASHSEED"] = "0"
+    env[_REEXEC_MARK] = "1"
+    flags = ["-s"]  # never the user site (what -I implied)
+    if getattr(sys.flags, "safe_path", False) or sys.flags.isolated:
+        flags.append("-P")
+    if sys.flags.no_site:
+        flags.append("-S")
+    if sys.flags.dont_write_bytecode:
+        flags.append("-B")
+    argv = [sys.executable, *flags, os.path.abspath(__file__), *sys.argv[1:]]
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
+
+
+def _libc():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True)
+    except Exception:  # not Linux / no ctypes: run without prctl features
+        return None
+
+
+def _parse_args(argv: list[str]) -> dict:
+    opts = {"workdir": os.environ.get("CODEMIND_WORKDIR") or tempfile.gettempdir()}
+    it = iter(argv)
+    for arg in it:
+        if arg == "--workdir":
+            opts["workdir"] = next(it)
+        elif arg.startswith("--workdir="):
+            opts["workdir"] = arg.split("=", 1)[1]
+        else:
+            sys.stderr.write(f"runner: unknown argument {arg!r}\n")
+            sys.exit(2)
+    return opts
+
+
+class Runner:
+    """The fork server: owns the protocol fds, the work dir and the child bookkeeping."""
+
+    def __init__(self, workdir: str):
+        self.libc = _libc()
+        self.subreaper = False
+        if self.libc is not None and sys.platform.startswith("linux"):
+            self.subreaper = self.libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        # Private protocol fds; 0 and 1 become /dev/null so stray output cannot corrupt frames.
+        self.proto_in = os.dup(0)
+        self.proto_out = os.dup(1)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        os.makedirs(workdir, exist_ok=True)
+        self.root = tempfile.mkdtemp(prefix=f"codemind-runner-{os.getpid()}-", dir=workdir)
+        self.jobdir = os.path.join(self.root, "job")  # every job's cwd; emptied between jobs
+        os.mkdir(self.jobdir, 0o700)
+        self.pid = os.getpid()
+        # Everything a child inherits is prepared once here, not per job: after a fork every
+        # page a process writes costs a copy-on-write fault (expensive on VMs).
+        env = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
+        env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        env.setdefault("LANG", "C.UTF-8")
+        env.update(PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
+                   HOME=self.jobdir, TMPDIR=self.jobdir, PWD=self.jobdir)
+        os.environ.clear()
+        os.environ.update(env)
+        tempfile.tempdir = None
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # children: writes past RLIMIT_FSIZE raise OSError
+        _prepare_stdio()
+
+    # ------------------------------------------------------------ framing
+
+    def read_frame(self) -> dict | None:
+        head = self._read_exact(_FRAME.size)
+        if head is None:
+            return None
+        (n,) = _FRAME.unpack(head)
+        if n > _MAX_FRAME:
+            raise ValueError(f"frame too large ({n} bytes)")
+        body = self._read_exact(n)
+        if body is None:
+            return None
+        return json.loads(body.decode("utf-8"))
+
+    def _read_exact(self, n: int) -> bytes | None:
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = os.read(self.proto_in, n - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+        return bytes(buf)
+
+    def write_frame(self, obj: dict) -> None:
+        body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+        _write_all(self.proto_out, _FRAME.pack(len(body)) + body)
+
+    # ------------------------------------------------------------ serving
+
+    def hello(self) -> dict:
+        return {
+            "protocol": PROTOCOL,
+            "python": sys.version,
+            "executable": sys.executable,
+            "pid": self.pid,
+            "uid": os.geteuid(),
+            "subreaper": self.subreaper,
+            "hash_randomization": sys.flags.hash_randomization,
+            "languages": sorted(HANDLERS),
+        }
+
+    def serve(self) -> None:
+        self.write_frame({"hello": self.hello()})
+        try:
+            while True:
+                try:
+                    request = self.read_frame()
+                except (ValueError, UnicodeDecodeError) as e:
+                    self.write_frame({"id": None, "execution": _error(f"bad frame: {e}")})
+                    continue
+                if request is None:
+                    return
+                if request.get("op") == "ping":
+                    self.write_frame({"op": "pong"})
+                    continue
+                job_id = request.get("id")
+                try:
+                    execution = self.run_job(request["job"])
+                except Exception:
+                    execution = _error("runner failure:\n" + traceback.format_exc())
+                self.write_frame({"id": job_id, "execution": execution})
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def run_job(self, job: dict) -> dict:
+        language = job.get("language", "python")
+        handler = HANDLERS.get(language)
+        if handler is None:
+            return _error(f"{language} not supported by this runner")
+        limits = {**DEFAULT_LIMITS, **(job.get("limits") or {})}
+        try:
+            return self.supervise(job, limits, self.jobdir, handler)
+        finally:
+            self.reset_jobdir()
+
+    def reset_jobdir(self) -> None:
+        """Empty the job dir (most programs write nothing, so usually one scandir)."""
+        try:
+            st = os.lstat(self.jobdir)
+            clean = (st.st_mode & 0o7777) == 0o700 and not any(os.scandir(self.jobdir))
+        except OSError:
+            clean = False
+        if not clean:
+            _rmtree(self.jobdir)
+            os.mkdir(self.jobdir, 0o700)
+
+    # ------------------------------------------------------------ one job
+
+    def supervise(self, job: dict, limits: dict, workdir: str, handler) -> dict:
+        stdin_data = (job.get("stdin") or "").encode("utf-8", "surrogateescape")
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        res_r, res_w = os.pipe()
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # ---------------- child: never returns
+            try:
+                os.close(in_w)
+                os.close(out_r)
+                os.close(err_r)
+                os.close(res_r)
+                result_fd = self.child_setup(job, limits, workdir, in_r, out_w, err_w, res_w)
+                handler(job, result_fd)
+            except BaseException:
+                try:
+                    os.write(2, ("sandbox setup failed:\n" + traceback.format_exc()).encode())
+                finally:
+                    os._exit(_SETUP_FAILED)
+            os._exit(_SETUP_FAILED)
+        # ---------------- parent
+        for fd in (in_r, out_w, err_w, res_w):
+            os.close(fd)
+        try:
+            return self._watch(pid, start, limits, stdin_data, in_w, out_r, err_r, res_r, job)
+        finally:
+            for fd in (in_w, out_r, err_r, res_r):
+                _close_quiet(fd)
+
+    def _watch(self, pid, start, limits, stdin_data, in_w, out_r, err_r, res_r, job) -> dict:
+        cap = int(limits["output_bytes"])
+        caps = {out_r: cap, err_r: cap, res_r: cap + (1 << 20)}
+        bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
+        over = set()
+        poller = select.poll()
+        for fd in bufs:
+            os.set_blocking(fd, False)
+            poller.register(fd, select.POLLIN)
+        pidfd = _pidfd_open(pid)
+        if pidfd is not None:
+            poller.register(pidfd, select.POLLIN)
+        stdin_view = memoryview(stdin_data)
+        if stdin_data:
+            os.set_blocking(in_w, False)
+            poller.register(in_w, select.POLLOUT)
+        else:
+            os.close(in_w)
+        in_open = bool(stdin_data)
+        deadline = start + float(limits["wall_seconds"])
+        reason = None
+        exited = False
+        try:
+            while True:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    reason = "timeout"
+                    break
+                wait_ms = math.ceil(remaining * 1000) if pidfd is not None else min(10, math.ceil(remaining * 1000))
+                for fd, ev in poller.poll(wait_ms):
+                    if fd == pidfd:
+                        exited = True
+                    elif fd == in_w:
+                        try:
+                            n = os.write(in_w, stdin_view[:65536])
+                            stdin_view = stdin_view[n:]
+                            done = not stdin_view
+                        except BlockingIOError:
+                            done = False
+                        except OSError:  # the program closed its stdin
+                            done = True
+                        if done:
+                            poller.unregister(in_w)
+                            os.close(in_w)
+                            in_open = False
+                    else:
+                        if not _read_some(fd, bufs[fd], caps[fd]):
+                            poller.unregister(fd)
+                        if len(bufs[fd]) > caps[fd]:
+                            over.add(fd)
+                if over:
+                    reason = "output_limit"
+                    break
+                if exited or (pidfd is None and _has_exited(pid)):
+                    break
+        finally:
+            if in_open:
+                _close_quiet(in_w)
+            # The child is not reaped yet, so its pid (= pgid = sid) cannot have been reused.
+            _kill_group(pid)
+            if reason is not None:
+                _kill_quiet(pid)
+            _, status, usage = _wait4(pid)
+            wall = time.perf_counter() - start
+            if pidfd is not None:
+                _close_quiet(pidfd)
+        for fd, buf in bufs.items():  # whatever is still in the pipes
+            _drain(fd, buf, caps[fd])
+            if len(buf) > caps[fd]:
+                over.add(fd)
+        self.kill_leftovers()
+        result = classify(job, status, reason, bufs[out_r], bufs[err_r], bufs[res_r], over, out_r, err_r, res_r, cap)
+        result["wall_time"] = round(wall, 6)
+        result["peak_memory_kb"] = int(usage.ru_maxrss) if usage is not None else None
+        return result
+
+    def child_setup(self, job, limits, workdir, in_r, out_w, err_w, res_w) -> int:
+        """Everything between fork and the program; returns the result fd."""
+        os.setsid()
+        if self.libc is not None:
+            self.libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != self.pid:  # the runner died between fork and prctl
+                os._exit(_SETUP_FAILED)
+        os.dup2(in_r, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.dup2(res_w, 3)
+        os.closerange(4, _max_fd())  # protocol fds, pipe originals, everything else
+        os.set_inheritable(3, False)
+        os.chdir(workdir)
+        os.umask(0o077)
+        cpu = max(1, math.ceil(float(limits["cpu_seconds"])))
+        _setrlimit(resource.RLIMIT_CORE, 0)
+        _setrlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
+        out_cap = int(limits["output_bytes"])
+        _setrlimit(resource.RLIMIT_FSIZE, max(4 * out_cap, 16 << 20))
+        if hasattr(resource, "RLIMIT_NPROC"):
+            _setrlimit(resource.RLIMIT_NPROC, int(limits["processes"]))
+        _setrlimit(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20)
+        for k, v in (job.get("env") or {}).items():
+            os.environ[str(k)] = str(v)
+        return 3
+
+    # ------------------------------------------------------------ leftovers
+
+    def kill_leftovers(self) -> int:
+        """Kill and reap every process the job left behind; returns how many were killed.
+
+        Orphans of the job are re-parented to the runner (child subreaper), so "the runner
+        still has children" is the cheap test; only then is /proc scanned for descendants."""
+        killed = 0
+        give_up = time.monotonic() + _CLEANUP_SECONDS
+        spins = 0
+        while True:
+            if not _reap_all():
+                return killed
+            spins += 1
+            if spins <= 4:  # killed group members are usually gone within a millisecond
+                time.sleep(0.0002 * spins)
+                continue
+            descendants = _descendants(self.pid)
+            for p in descendants:
+                _kill_group(p)
+                _kill_quiet(p)
+            killed += len(descendants)
+            if time.monotonic() > give_up:
+                os.write(2, f"runner: could not reap all leftovers of a job ({len(descendants)})\n".encode())
+                return killed
+            time.sleep(0.002)
+
+
+DEFAULT_LIMITS = {
+    "cpu_seconds": 10.0,
+    "wall_seconds": 15.0,
+    "memory_mb": 1024,
+    "output_bytes": 1 << 20,
+    "processes": 64,
+}
+
+
+# ---------------------------------------------------------------- classification
+
+
+def classify(job, status, reason, out, err, res, over, out_r, err_r, res_r, cap) -> dict:
+    """Turn what the child left (exit status, pipes, result record) into an Execution dict."""
+    stdout = _text(out[:cap])
+    stderr = _text(err[:cap])
+    result = {
+        "status": "ok",
+        "stdout": stdout,
+        "stderr": stderr,
+        "return_repr": None,
+        "exc_type": None,
+        "exc_message": None,
+        "exit_code": None,
+    }
+    record = None
+    if res and res_r not in over:
+        try:
+            record = json.loads(res.decode("utf-8", "surrogatepass"))
+            if not isinstance(record, dict) or record.get("status") not in _CHILD_STATUSES:
+                record = None
+        except ValueError:
+            record = None
+    signum = -os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None
+    code = os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None
+    if reason == "timeout":
+        result.update(status="timeout", exc_message=f"wall clock limit {job_limits(job)['wall_seconds']}s")
+    elif reason == "output_limit" or out_r in over or err_r in over or res_r in over:
+        result.update(status="output_limit", exc_message=f"output over {cap} bytes")
+    elif record is not None and len(str(record.get("return_repr") or "")) > cap:
+        result.update(status="output_limit", exc_message=f"return value repr over {cap} characters")
+    elif record is not None:
+        for k in ("status", "return_repr", "exc_type", "exc_message", "exit_code"):
+            if k in record:
+                result[k] = record[k]
+    elif signum is not None:
+        sig = -signum
+        name = _signame(sig)
+        if sig == signal.SIGXCPU:
+            result.update(status="timeout", exc_message=f"cpu limit {job_limits(job)['cpu_seconds']}s ({name})")
+        elif "MemoryError" in stderr or "Cannot allocate memory" in stderr:
+            result.update(status="memory", exc_type="MemoryError", exc_message=f"killed by {name}")
+        else:
+            result.update(status="killed", exc_message=f"killed by {name}", exit_code=signum)
+    elif code == _SETUP_FAILED and "sandbox setup failed" in stderr:
+        result.update(status="sandbox_error", exc_message="sandbox setup failed")
+    elif code is not None:
+        result["exit_code"] = code
+        if code == 0 and job.get("call") is None:
+            result["status"] = "ok"
+        else:
+            what = "before the call returned" if job.get("call") is not None else ""
+            result.update(status="exception", exc_type="SystemExit",
+                          exc_message=f"exited with code {code} {what}".strip())
+    else:
+        result.update(status="sandbox_error", exc_message="child vanished without an exit status")
+    return result
+
+
+def job_limits(job: dict) -> dict:
+    return {**DEFAULT_LIMITS, **(job.get("limits") or {})}
+
+
+_CHILD_STATUSES = {"ok", "exception", "compile_error", "memory", "output_limit", "sandbox_error"}
+
+
+# ---------------------------------------------------------------- the Python child
+
+
+def _child_python(job: dict, result_fd: int) -> None:
+    """Runs inside the prepared child: exec the source as __main__, eval the call, report."""
+    result_ino = os.fstat(result_fd).st_ino
+    me = os.getpid()  # a program that forks must not report twice
+    # Address space released on MemoryError so reporting still works under RLIMIT_AS
+    # (an untouched mapping: no page is faulted in).
+    reserve = _reserve()
+    sys.stdin, sys.stdout, sys.stderr = _STDIO
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = _STDIO
+    sys.argv = [PROGRAM_FILENAME]
+    if "random" in sys.modules:
+        sys.modules["random"].seed(0)
+    main = types.ModuleType("__main__")
+    main.__dict__.update(__builtins__=builtins, __file__=PROGRAM_FILENAME, __cached__=None)
+    sys.modules["__main__"] = main
+    call = job.get("call")
+    record: dict = {"status": "ok"}
+    exit_code = 0
+    try:
+        code = compile(job.get("source", ""), PROGRAM_FILENAME, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as e:  # ValueError: null bytes in the source
+        record = _exception_record(e, "compile_error")
+        exit_code = 1
+    else:
+        try:
+            exec(code, main.__dict__)
+            if call is not None:
+                value = eval(compile(call, "<call>", "eval", dont_inherit=True), main.__dict__)
+                record["return_repr"] = repr(value)
+        except SystemExit as e:
+            exit_code, text = _exit_code(e.code)
+            if text:
+                _safe_print(text)
+            record = {"status": "ok", "exit_code": exit_code}
+            if exit_code != 0 or call is not None:
+                record.update(status="exception", exc_type="SystemExit", exc_message=_safe_str(e.code))
+        except MemoryError as e:
+            reserve.close()
+            record = _exception_record(e, "memory")
+            exit_code = 1
+        except BaseException as e:
+            record = _exception_record(e, "exception")
+            exit_code = 1
+    try:
+        _run_exit_hooks()
+    except BaseException:
+        pass
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    if os.getpid() != me:
+        os._exit(exit_code & 0xFF)
+    try:
+        if os.fstat(result_fd).st_ino == result_ino:  # the program may have closed/replaced it
+            _write_all(result_fd, json.dumps(record).encode("utf-8", "surrogatepass"))
+    except BaseException:
+        pass
+    os._exit(exit_code & 0xFF)
+
+
+def _exception_record(e: BaseException, status: str) -> dict:
+    try:
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+            tb = tb.tb_next  # hide the runner's own frames
+        text = "".join(traceback.format_exception(type(e), e, tb))
+    except BaseException:
+        text = f"{type(e).__name__}\n"
+    try:
+        sys.stderr.write(text)
+    except BaseException:
+        try:
+            os.write(2, text.encode("utf-8", "backslashreplace"))
+        except OSError:
+            pass
+    return {"status": status, "exc_type": type(e).__name__, "exc_message": _safe_str(e)}
+
+
+def _exit_code(code) -> tuple[int, str | None]:
+    if code is None:
+        return 0, None
+    if isinstance(code, int) and not isinstance(code, bool):
+        return code, None
+    return 1, _safe_str(code)
+
+
+def _safe_str(obj) -> str:
+    try:
+        text = str(obj)
+    except BaseException:
+        text = f"<unprintable {type(obj).__name__}>"
+    return text[:_MAX_MESSAGE]
+
+
+def _safe_print(text: str) -> None:
+    try:
+        sys.stderr.write(text + "\n")
+    except BaseException:
+        pass
+
+
+def _reserve():
+    import mmap
+
+    return mmap.mmap(-1, 1 << 20)
+
+
+def _run_exit_hooks() -> None:
+    """What interpreter shutdown would do: wait for non-daemon threads, run atexit
+    (only when the program registered something: touching memory is not free after fork)."""
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        threading._shutdown()
+    import atexit
+
+    if atexit._ncallbacks() > _ATEXIT_BASELINE:
+        atexit._run_exitfuncs()
+
+
+HANDLERS = {"python": _child_python}
+_STDIO: tuple = ()
+_ORIGINAL_STDIO: tuple = ()
+_ATEXIT_BASELINE = 0  # atexit callbacks the runner itself has (set at startup)
+
+
+def _prepare_stdio() -> None:
+    """The children's sys.stdin/stdout/stderr, made once in the runner (unused there: they
+    name fds 0/1/2, which every child points at its own pipes before the program runs)."""
+    import io
+
+    global _STDIO, _ORIGINAL_STDIO
+    # Keep the runner's own stdio objects alive: if a child dropped the last reference it
+    # would deallocate (and touch) them on every job.
+    _ORIGINAL_STDIO = (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__)
+    _STDIO = (
+        io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
+                         encoding="utf-8", errors="surrogateescape"),
+        io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)),
+                         encoding="utf-8", errors="strict"),
+        io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+                         encoding="utf-8", errors="backslashreplace", line_buffering=True),
+    )
+
+
+# ---------------------------------------------------------------- small OS helpers
+
+
+def _error(message: str) -> dict:
+    return {"status": "sandbox_error", "stdout": "", "stderr": message, "return_repr": None,
+            "exc_type": None, "exc_message": message.splitlines()[0] if message else None,
+            "exit_code": None, "wall_time": 0.0, "peak_memory_kb": None}
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_some(fd: int, buf: bytearray, cap: int) -> bool:
+    """Read what is available into buf (keeping at most cap+1 bytes); False at EOF."""
+    try:
+        chunk = os.read(fd, 65536)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    if not chunk:
+        return False
+    room = cap + 1 - len(buf)
+    if room > 0:
+        buf += chunk[:room]
+    return True
+
+
+def _drain(fd: int, buf: bytearray, cap: int) -> None:
+    """Read what is in a (non-blocking) pipe now, without waiting for writers to close it."""
+    while len(buf) <= cap:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # BlockingIOError: empty but a leftover process still holds it
+            return
+        if not chunk:
+            return
+        buf += chunk[: cap + 1 - len(buf)]
+
+
+def _text(data: bytes | bytearray) -> str:
+    return bytes(data).decode("utf-8", "replace")
+
+
+def _pidfd_open(pid: int):
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _has_exited(pid: int) -> bool:
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None
+
+
+def _wait4(pid: int):
+    while True:
+        try:
+            return os.wait4(pid, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return pid, None, None
+
+
+def _reap_all() -> bool:
+    """Reap every exited child; True if the runner still has (live) children."""
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG)
+        except ChildProcessError:
+            return False
+        except InterruptedError:
+            continue
+        if info is None:
+            return True
+
+
+def _descendants(root: int) -> list[int]:
+    """Pids whose parent chain reaches root, from /proc (Linux)."""
+    parent: dict[int, int] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        parent[int(name)] = int(fields[1])
+    found = []
+    for pid in parent:
+        p, hops = pid, 0
+        while p in parent and hops < 4096:
+            p = parent[p]
+            hops += 1
+            if p == root:
+                found.append(pid)
+                break
+    return found
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _kill_quiet(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _close_quiet(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _setrlimit(which: int, soft: int, hard: int | None = None) -> None:
+    hard = soft if hard is None else hard
+    cur_soft, cur_hard = resource.getrlimit(which)
+    if cur_hard != resource.RLIM_INFINITY:
+        hard = min(hard, cur_hard)
+        soft = min(soft, hard)
+    try:
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):
+        resource.setrlimit(which, (min(soft, cur_hard) if cur_hard != resource.RLIM_INFINITY else soft, cur_hard))
+
+
+def _max_fd() -> int:
+    try:
+        return max(64, min(os.sysconf("SC_OPEN_MAX"), 1 << 20))
+    except (ValueError, OSError):
+        return 4096
+
+
+def _rmtree(path: str) -> None:
+    def fix(func, p, exc):  # a program may have chmod'ed things away
+        try:
+            os.chmod(os.path.dirname(p), 0o700)
+            if os.path.isdir(p) and not os.path.islink(p):
+                os.chmod(p, 0o700)
+            func(p)
+        except OSError:
+            pass
+
+    shutil.rmtree(path, onerror=fix)
+    if os.path.exists(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _signame(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return f"signal {sig}"
+
+
+def main(argv: list[str]) -> int:
+    _ensure_hash_seed()
+    opts = _parse_args(argv)
+    runner = Runner(opts["workdir"])
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except Exception:
+            pass
+    import gc
+
+    import atexit
+    import mmap  # noqa: F401  (used by every child)
+
+    global _ATEXIT_BASELINE
+    _ATEXIT_BASELINE = atexit._ncallbacks()
+    gc.collect()
+    gc.freeze()  # keep the shared heap out of every child's garbage collections (less copy-on-write)
+    try:
+        runner.serve()
+    except BrokenPipeError:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
