@@ -103,29 +103,38 @@ def run(
 @app.command()
 def report(
     dirs: List[Path] = typer.Argument(..., help="run directories"),
-    by: Optional[str] = typer.Option(None, help="extra grouping, comma-separated (e.g. prompt_id)"),
-    fmt: str = typer.Option("table", "--format", help="table, md or json"),
+    by: Optional[str] = typer.Option(
+        None, help="extra grouping, comma-separated: benchmark, language, model, prompt_id, construct, complexity, "
+                   "output_type, recursion, ... (construct: one row per construct over the samples whose program "
+                   "has it)"),
+    fmt: str = typer.Option("table", "--format", help="table, md, json or html"),
     as_json: bool = typer.Option(False, "--json", help="same as --format json"),
+    seed: int = typer.Option(0, help="bootstrap seed"),
+    bootstrap: int = typer.Option(2000, help="bootstrap resamples"),
 ) -> None:
-    """Accuracy with 95% Wilson intervals and outcome counts."""
+    """Accuracy with 95% Wilson intervals and outcome counts; several runs: a comparison table
+    and paired tests (McNemar, bootstrap); --by construct adds with-vs-without each construct."""
     keys = [k.strip() for k in by.split(",") if k.strip()] if by else []
-    _print_report(dirs, by=keys, fmt="json" if as_json else fmt)
+    _print_report(dirs, by=keys, fmt="json" if as_json else fmt, seed=seed, n_boot=bootstrap)
 
 
-def _print_report(dirs: list[Path], by: list[str], fmt: str) -> None:
-    from codemind.report.metrics import load_samples, metrics
-    from codemind.report.render import render
+def _print_report(dirs: list[Path], by: list[str], fmt: str, seed: int = 0, n_boot: int = 2000) -> None:
+    from codemind.report.metrics import build_report
+    from codemind.report.render import render_report
 
-    if fmt not in ("table", "md", "json"):
-        raise UserError(f"unknown --format '{fmt}' (table, md, json)")
-    samples = load_samples(dirs)
-    if len(dirs) > 1 and "model" not in by:
-        by = ["model", *by]
-    result = metrics(samples, by=by)
+    if fmt not in ("table", "md", "json", "html"):
+        raise UserError(f"unknown --format '{fmt}' (table, md, json, html)")
+    if n_boot < 1:
+        raise UserError("--bootstrap must be at least 1")
+    result = build_report(dirs, by=by, seed=seed, n_boot=n_boot)
     if fmt == "json":
         print(json.dumps(result, indent=2))
+    elif fmt == "html":
+        from codemind.report.html import report_html
+
+        print(report_html(result), end="")
     else:
-        print(render(result, fmt))
+        print(render_report(result, fmt))
 
 
 @app.command()

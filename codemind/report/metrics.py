@@ -1,6 +1,14 @@
 """Accuracy tables from run directories: the JSON of DESIGN.md §3 and the rows behind the
 terminal table. Every sample counts in n (no_generation, api_error... are wrong answers),
-so a model cannot raise its score by failing to answer."""
+so a model cannot raise its score by failing to answer.
+
+Grouping by a program feature (``construct``, ``complexity``, ``output_type``, ``recursion``,
+``kind``, ``cyclomatic``, ``loc``, ``max_nesting``) first joins each sample with its program's
+analysis (codemind.analysis.features). A program has several constructs, so ``construct``
+gives one row per construct over the samples whose program has it: a sample counts in every
+construct row of its program, rows do not add up to the total, and programs with none of the
+constructs form the row ``none`` (``unknown``: the program's source could not be recovered).
+"""
 
 from __future__ import annotations
 
@@ -16,32 +24,72 @@ from codemind.store.rundir import RunDir
 BASE_KEYS = ("benchmark", "language", "task")
 
 
-def load_samples(dirs: Sequence[Path]) -> list[dict]:
+FEATURE_KEYS = ("construct", "complexity", "output_type", "recursion", "kind", "cyclomatic", "loc", "max_nesting")
+
+
+def load_samples(dirs: Sequence[Path], features: bool = False) -> list[dict]:
+    """Samples of the run directories, each with ``model`` and ``run``; with ``features``,
+    joined with their program's analysis and the output type of ``expected``."""
     rows: list[dict] = []
+    runs: list[tuple[dict | None, set]] = []
     for d in dirs:
         if not Path(d).is_dir():
             raise UserError(f"run directory not found: {d}")
         rd = RunDir(Path(d))
         manifest = rd.read_manifest()
         model = manifest.config.get("model") if manifest else None
+        triples = set()
         for s in rd.samples():
             s.setdefault("model", model)
             s["run"] = str(d)
             rows.append(s)
+            triples.add((s["benchmark"], s["language"], s["program_id"]))
+        runs.append((manifest.model_dump(mode="json") if manifest else None, triples))
+    if features:
+        _attach_features(rows, runs)
     return rows
 
 
-def metrics(samples: Iterable[dict], by: Sequence[str] = ()) -> dict:
-    """{"metrics": [...], "outcomes": {...}} grouped by benchmark/language/task (+ `by`)."""
+def _attach_features(rows: list[dict], runs: list[tuple[dict | None, set]]) -> None:
+    from codemind.analysis.features import output_type, run_features
+
+    feats = run_features(runs)
+    types: dict[tuple, str] = {}
+    for s in rows:
+        f = feats[(s["benchmark"], s["language"], s["program_id"])]
+        cons = f["constructs"]
+        s["constructs"] = cons
+        s["construct"] = ["unknown"] if cons is None else (list(cons) or ["none"])
+        for k in ("complexity", "recursion", "kind", "cyclomatic", "loc", "max_nesting"):
+            s.setdefault(k, f.get(k))
+        key = (s.get("expected"), f.get("kind") or "function")
+        if key not in types:
+            types[key] = output_type(*key)
+        s.setdefault("output_type", types[key])
+
+
+def needs_features(by: Sequence[str]) -> bool:
+    return any(k in FEATURE_KEYS for k in by)
+
+
+def metrics(samples: Iterable[dict], by: Sequence[str] = (), seed: int = 0, n_boot: int = 2000) -> dict:
+    """{"metrics": [...], "outcomes": {...}} grouped by benchmark/language/task (+ `by`).
+
+    ``ci_low``/``ci_high`` are Wilson intervals, which treat samples as independent. Where a
+    group has several samples of one program (several inputs or generations), the row also
+    has ``programs`` and ``ci_cluster``: a bootstrap interval resampling programs, the honest
+    one for such groups."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     outcomes: Counter[str] = Counter()
     extra = [k for k in by if k not in BASE_KEYS]
     for s in samples:
-        key = tuple(s.get(k) for k in BASE_KEYS) + tuple(_group_value(s, k) for k in extra)
-        groups[key].append(s)
+        base = tuple(s.get(k) for k in BASE_KEYS)
+        for values in _group_values(s, extra):
+            groups[base + values].append(s)
         outcomes[s["outcome"]] += 1
     rows = []
-    for key in sorted(groups, key=lambda k: tuple("" if v is None else str(v) for v in k)):
+    names = [*BASE_KEYS, *extra]
+    for key in sorted(groups, key=lambda k: tuple(_sort_value(n, v) for n, v in zip(names, k))):
         members = groups[key]
         n = len(members)
         correct = sum(1 for s in members if s["correct"])
@@ -60,10 +108,60 @@ def metrics(samples: Iterable[dict], by: Sequence[str] = ()) -> dict:
                 "outcomes": dict(Counter(s["outcome"] for s in members)),
             }
         )
+        clusters = [(s.get("benchmark"), s.get("program_id")) for s in members]
+        programs = len(set(clusters))
+        if programs < n:
+            from codemind.analysis.stats import cluster_bootstrap
+
+            _, clo, chi = cluster_bootstrap([float(bool(s["correct"])) for s in members], clusters, b=n_boot,
+                                            seed=seed)
+            rows[-1]["programs"] = programs
+            rows[-1]["ci_cluster"] = [clo, chi]
     return {"metrics": rows, "outcomes": {o: outcomes[o] for o in OUTCOMES if outcomes[o]}}
 
 
-def _group_value(sample: dict, key: str):
-    if key not in sample:
-        raise UserError(f"cannot group by '{key}': samples have no such field")
-    return sample[key]
+def _sort_value(name: str, value) -> tuple:
+    """Sort rows naturally: complexity bins in order, numbers as numbers, None first."""
+    if value is None:
+        return (0, 0, "")
+    if name == "complexity":
+        from codemind.analysis.features import COMPLEXITY_BINS
+
+        order = [label for _, _, label in COMPLEXITY_BINS]
+        return (1, order.index(value) if value in order else len(order), str(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, value, "")
+    return (2, 0, str(value))
+
+
+def _group_values(sample: dict, keys: Sequence[str]) -> list[tuple]:
+    """The group keys of one sample: several when a key is a list (``construct``)."""
+    combos: list[tuple] = [()]
+    for key in keys:
+        if key not in sample:
+            hint = " (run report with features: --by construct needs the program analysis)" \
+                if key in FEATURE_KEYS else ""
+            raise UserError(f"cannot group by '{key}': samples have no such field{hint}")
+        v = sample[key]
+        values = v if isinstance(v, list) else [v]
+        combos = [c + (x,) for c in combos for x in values]
+    return combos
+
+
+
+def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_boot: int = 2000) -> dict:
+    """What `codemind report` prints: ``metrics`` and ``outcomes`` (DESIGN.md §3), plus
+    ``comparisons`` (paired, every two runs on the same task) when there are several runs and
+    ``constructs`` (with vs without each construct) when grouping by construct."""
+    from codemind.report.compare import comparisons, construct_effects
+
+    by = list(by)
+    samples = load_samples(dirs, features=needs_features(by))
+    if len(dirs) > 1 and "model" not in by:
+        by = ["model", *by]
+    result = metrics(samples, by=by, seed=seed, n_boot=n_boot)
+    if len({s["run"] for s in samples}) > 1:
+        result["comparisons"] = comparisons(samples, seed=seed, n_boot=n_boot)
+    if "construct" in by:
+        result["constructs"] = construct_effects(samples, seed=seed, n_boot=n_boot)
+    return result
