@@ -138,6 +138,43 @@ def _print_report(dirs: list[Path], by: list[str], fmt: str, seed: int = 0, n_bo
 
 
 @app.command()
+def leaderboard(
+    dirs: List[Path] = typer.Argument(..., help="run directories"),
+    out: Path = typer.Option(..., "--out", help="site folder: index.html, leaderboard.md, plots/"),
+    title: str = typer.Option("CodeMind leaderboard", help="page title"),
+    seed: int = typer.Option(0, help="bootstrap seed"),
+    bootstrap: int = typer.Option(2000, help="bootstrap resamples"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Build a static leaderboard site (HTML + Markdown + PNG plots) from run directories."""
+    from codemind.report.leaderboard import build
+
+    if bootstrap < 1:
+        raise UserError("--bootstrap must be at least 1")
+    result = build(dirs, out, seed=seed, n_boot=bootstrap, title=title)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{result['index']}: {result['runs']} runs, {result['samples']} samples, {result['sections']} sections")
+
+
+@app.command()
+def export(
+    dirs: List[Path] = typer.Argument(..., help="run directories (or folders/globs holding them)"),
+    parquet: Path = typer.Option(..., "--parquet", help="output Parquet file"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Samples joined with program features as Parquet (DuckDB/pandas read it directly)."""
+    from codemind.store.export import export_parquet
+
+    result = export_parquet([str(d) for d in dirs], parquet)
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{result['out']}: {result['rows']} samples from {result['runs']} runs, {result['columns']} columns")
+
+
+@app.command()
 def rescore(
     file: Path = typer.Argument(..., help="a CRUXEval result or generations file"),
     fmt: str = typer.Option("cruxeval", "--format", help="cruxeval"),
