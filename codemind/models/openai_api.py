@@ -161,7 +161,6 @@ class OpenAIBackend(Backend):
         finally:
             if not finished:  # consumer stopped early or failed: cancel and wait for cleanup
                 future.cancel()
-                loop.call_soon_threadsafe(lambda: None)
                 deadline = time.monotonic() + 30
                 while time.monotonic() < deadline:
                     try:

@@ -1,0 +1,152 @@
+"""Throughput of the openai backend vs a bare asyncio loop over the same client.
+
+    python benchmarks/perf/backend.py [--requests 2000] [--concurrency 16] [--rounds 3]
+
+Starts a minimal OpenAI-compatible stub (raw asyncio HTTP/1.1, keep-alive, a fixed
+chat completion) in a separate process so that the client side is what is measured,
+then alternates rounds of (a) AsyncOpenAI + asyncio.Semaphore + gather and (b)
+OpenAIBackend.generate (background loop thread, workers, retry wrapper, queue), the
+same requests at the same concurrency, and prints requests/s of each (best round) and
+the ratio. Target: backend >= 95% of bare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+_BODY = json.dumps(
+    {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "stub",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "[ANSWER]42[/ANSWER]"},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17},
+    }
+).encode()
+_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+    + str(len(_BODY)).encode()
+    + b"\r\n\r\n"
+    + _BODY
+)
+
+
+async def _serve_conn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            writer.write(_RESPONSE)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+def _stub_main(sock: socket.socket) -> None:
+    async def main() -> None:
+        server = await asyncio.start_server(_serve_conn, sock=sock, backlog=1024)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def start_stub() -> tuple[mp.Process, str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    port = sock.getsockname()[1]
+    proc = mp.get_context("fork").Process(target=_stub_main, args=(sock,), daemon=True)
+    proc.start()
+    sock.close()
+    return proc, f"http://127.0.0.1:{port}/v1"
+
+
+async def _bare(base_url: str, n: int, concurrency: int) -> float:
+    from openai import AsyncOpenAI
+
+    start = time.perf_counter()
+    client = AsyncOpenAI(api_key="sk-bench", base_url=base_url, max_retries=0, timeout=600.0)
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> str:
+        async with sem:
+            r = await client.chat.completions.create(
+                model="stub",
+                messages=[{"role": "user", "content": f"prompt {i}"}],
+                temperature=0.0,
+                top_p=1.0,
+                max_tokens=512,
+                seed=0,  # what the backend sends: params.seed + sample_index
+            )
+            return r.choices[0].message.content
+
+    texts = await asyncio.gather(*(one(i) for i in range(n)))
+    await client.close()
+    elapsed = time.perf_counter() - start
+    assert len(texts) == n and all(texts)
+    return n / elapsed
+
+
+def bare_rps(base_url: str, n: int, concurrency: int) -> float:
+    return asyncio.run(_bare(base_url, n, concurrency))
+
+
+def backend_rps(base_url: str, n: int, concurrency: int) -> float:
+    from codemind.models.openai_api import OpenAIBackend
+    from codemind.schema import GenerationParams, GenRequest
+
+    reqs = [GenRequest(item_key=f"i{i}", sample_index=0, prompt=f"prompt {i}") for i in range(n)]
+    backend = OpenAIBackend("stub", GenerationParams(), base_url=base_url, max_concurrency=concurrency)
+    start = time.perf_counter()
+    gens = list(backend.generate(reqs))
+    elapsed = time.perf_counter() - start
+    assert len(gens) == n and all(g.error_kind is None for g in gens), gens[0]
+    return n / elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    proc, base_url = start_stub()
+    try:
+        bare_rps(base_url, 200, args.concurrency)  # warm up imports, sockets, stub
+        backend_rps(base_url, 200, args.concurrency)
+        bare, ours = [], []
+        for _ in range(args.rounds):
+            bare.append(bare_rps(base_url, args.requests, args.concurrency))
+            ours.append(backend_rps(base_url, args.requests, args.concurrency))
+    finally:
+        proc.terminate()
+        proc.join(5)
+    print(f"requests per round: {args.requests}, concurrency: {args.concurrency}, rounds: {args.rounds}")
+    print(f"bare asyncio + AsyncOpenAI : best {max(bare):8.1f} req/s  median {statistics.median(bare):8.1f}")
+    print(f"codemind openai backend    : best {max(ours):8.1f} req/s  median {statistics.median(ours):8.1f}")
+    print(f"ratio (best / best)        : {max(ours) / max(bare):.3f}")
+    print(f"ratio (median / median)    : {statistics.median(ours) / statistics.median(bare):.3f}")
+
+
+if __name__ == "__main__":
+    main()
