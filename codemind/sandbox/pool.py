@@ -52,6 +52,7 @@ PROTOCOL = 1
 _FRAME = struct.Struct(">I")
 HELLO_TIMEOUT = 60.0  # seconds for a runner to start and say hello
 GRACE_SECONDS = 30.0  # host backstop beyond a job's wall limit (cleanup, slow start)
+STOP_SECONDS = 2.0  # how long a runner gets to exit after EOF before it is killed
 
 
 class RunnerDied(Exception):
@@ -109,6 +110,8 @@ class PipeTransport(Transport):
         return self.proc is not None and self.proc.poll() is None
 
     def kill(self) -> None:
+        """EOF first (an idle runner then cleans up its work dir and exits), SIGKILL to its
+        process group if it is still there after a moment."""
         proc, self.proc = self.proc, None
         if proc is not None:
             for stream in (proc.stdin, proc.stdout):
@@ -116,6 +119,10 @@ class PipeTransport(Transport):
                     stream.close()
                 except OSError:
                     pass
+            try:
+                proc.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except OSError:

@@ -255,6 +255,8 @@ class Runner:
         if handler is None:
             return _error(f"{language} not supported by this runner")
         limits = {**DEFAULT_LIMITS, **(job.get("limits") or {})}
+        if not os.path.isdir(self.jobdir):
+            self.reset_jobdir()
         try:
             return self.supervise(job, limits, self.jobdir, handler)
         finally:
@@ -269,7 +271,8 @@ class Runner:
             clean = False
         if not clean:
             _rmtree(self.jobdir)
-            os.mkdir(self.jobdir, 0o700)
+            os.makedirs(self.jobdir, 0o700, exist_ok=True)  # also if someone removed our root
+            os.chmod(self.jobdir, 0o700)
 
     # ------------------------------------------------------------ one job
 
