@@ -81,6 +81,7 @@ def _run_one(program):
     chdir(_TMP)
     sink = _io.StringIO()
     old_handler = _sg.signal(_sg.SIGALRM, _alarm)
+    old_prof = _sg.signal(_sg.SIGPROF, _alarm)
     verdict = "failed"
     try:
         for m, n, _ in saved:
@@ -89,13 +90,17 @@ def _run_one(program):
             _sys.modules[k] = None
         try:
             with _cl.redirect_stdout(sink), _cl.redirect_stderr(sink):
-                # re-fires every 50 ms after the deadline, so code that swallows the first
-                # exception is still stopped (upstream's parent killed the child after 4 s)
-                _sg.setitimer(_sg.ITIMER_REAL, _TIMEOUT, 0.05)
+                # The limit is CPU time (ITIMER_PROF), so a verdict does not depend on how
+                # loaded the machine is; a wall-clock backstop at 3x catches blocked code.
+                # Both re-fire every 50 ms after the deadline, so code that swallows the first
+                # exception is still stopped (upstream's parent killed the child after 4 s).
+                _sg.setitimer(_sg.ITIMER_PROF, _TIMEOUT, 0.05)
+                _sg.setitimer(_sg.ITIMER_REAL, 3 * _TIMEOUT, 0.05)
                 try:
                     exec(program, {{}})
                 finally:
                     _sg.setitimer(_sg.ITIMER_REAL, 0)
+                    _sg.setitimer(_sg.ITIMER_PROF, 0)
             verdict = "passed"
         except _CheckTimeout:
             verdict = "timed out"
@@ -105,7 +110,9 @@ def _run_one(program):
         verdict = "timed out"
     finally:
         _sg.setitimer(_sg.ITIMER_REAL, 0)
+        _sg.setitimer(_sg.ITIMER_PROF, 0)
         _sg.signal(_sg.SIGALRM, old_handler)
+        _sg.signal(_sg.SIGPROF, old_prof)
         for m, n, v in saved:
             setattr(m, n, v)
         for k, v in saved_mods.items():
@@ -125,7 +132,7 @@ def _reexec():
     try:
         p = _sp.run([_sys.executable, "-S", "-s", "-c", __codemind_source__ + "\nprint(repr(__codemind_check(True)))"],
                     env=env, capture_output=True, text=True, stdin=_sp.DEVNULL,
-                    timeout=(_TIMEOUT + 1) * len(_PROGRAMS) + 5)
+                    timeout=(3 * _TIMEOUT + 1) * len(_PROGRAMS) + 5)
     except _sp.TimeoutExpired:
         return None
     lines = p.stdout.strip().splitlines()
@@ -170,7 +177,7 @@ def check_job(programs: Sequence[str], timeout: float = TIMEOUT, hash_seed: int 
                            seed_probe=probe, probe=_PROBE_STRING)
     source = f"__codemind_source__ = {body!r}\n{body}"
     env = {} if hash_seed is None else {"PYTHONHASHSEED": str(hash_seed)}
-    budget = (timeout + 1.0) * len(programs) + 10.0
+    budget = (3 * timeout + 1.0) * len(programs) + 10.0
     limits = Limits(cpu_seconds=budget, wall_seconds=budget + 5.0, memory_mb=4096)
     return ExecJob(source=source, call="__codemind_check()", limits=limits, env=env)
 
@@ -245,6 +252,7 @@ def _code_parses(code: str) -> bool:
     return _parse(code) is not None
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def plan_check(code: str, expected: str, generation: str) -> Plan:
     """How to decide one check (see the module docstring)."""
     tail = f"assert {expected} == {generation}"
@@ -308,10 +316,12 @@ def run_checks(
     hash_seed: int | None = DEFAULT_HASH_SEED,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    fast: bool = True,
 ) -> tuple[list[str], dict[str, int]]:
-    """Verdicts for (code, expected, generation) checks, plus how many took each route
-    (``executed`` = sandbox jobs run). ``sandbox`` may be None only if nothing needs running."""
-    plans = [plan_check(*c) for c in checks]
+    """Verdicts for (code, expected, generation) checks, plus how many took each route and
+    how many sandbox ``jobs`` ran. ``sandbox`` may be None only if nothing needs running.
+    ``fast=False`` runs every check as its own sandbox job (the plain fork-server baseline)."""
+    plans = [plan_check(*c) if fast else Plan("single") for c in checks]
     verdicts: list[str | None] = [None] * len(checks)
     # literal checks are exact only if the code part itself runs cleanly: check each code once
     codes = sorted({c[0] for c, p in zip(checks, plans) if p.route == "literal"})
@@ -348,6 +358,7 @@ def run_checks(
 _SEED_NAMES = frozenset({"set", "frozenset", "hash", "id", "vars", "globals", "locals", "dir", "object"})
 _SET_OPS = (ast.BitAnd, ast.BitOr, ast.BitXor, ast.Sub)
 _VIEW_METHODS = frozenset({"keys", "items", "symmetric_difference", "intersection", "union", "difference"})
+_HASH_ATTRS = frozenset({"__hash__", "__iter__", "__dict__", "__subclasses__", "__globals__", "__builtins__"})
 _DYNAMIC = frozenset({"eval", "exec", "__import__", "compile", "getattr"})
 
 
@@ -361,6 +372,8 @@ def _seed_flags(source: str) -> tuple[bool, bool, bool] | None:
         if isinstance(node, (ast.Set, ast.SetComp)):
             direct = True
         elif isinstance(node, ast.Name) and node.id in _SEED_NAMES:
+            direct = True
+        elif isinstance(node, ast.Attribute) and node.attr in _HASH_ATTRS:
             direct = True
         elif isinstance(node, ast.Attribute) and node.attr in _VIEW_METHODS:
             views = True

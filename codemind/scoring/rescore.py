@@ -43,7 +43,7 @@ from codemind.scoring.passk import file_pass_at_k
 DEFAULT_PROBE_SEEDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
 
 Check = tuple[str, str, str]  # (code, expected, generation)
-Verdicts = MutableMapping[tuple[Check, int, float], bool]  # (check, seed, timeout) -> passed
+Verdicts = MutableMapping[tuple[Check, "int | None", float], bool]  # (check, seed, timeout) -> passed
 
 
 def default_data_dir() -> Path:
@@ -106,9 +106,11 @@ def apply_rule(rule: str, skipped: Sequence[bool], passed: Sequence[bool]) -> li
 
 
 def _run_missing(
-    checks: Sequence[Check], seed: int, timeout: float, sandbox: Sandbox | None, cache: Verdicts,
+    checks: Sequence[Check], seed: int | None, timeout: float, sandbox: Sandbox | None, cache: Verdicts,
     counts: dict[str, int],
 ) -> None:
+    """Run the checks not yet in cache under seed (None: the sandbox's own seed, for checks
+    whose verdict cannot depend on it) and store their verdicts under (check, seed, timeout)."""
     todo = [c for c in dict.fromkeys(checks) if (c, seed, timeout) not in cache]
     if not todo:
         return
@@ -156,7 +158,11 @@ def rescore_file(
     unique = list(dict.fromkeys(c for _, cs in plan.values() for c in cs if c is not None))
     n_checks = sum(1 for _, cs in plan.values() for c in cs if c is not None)
     probe = [s for s in (probe_seeds or ()) if s != hash_seed]
-    candidates = [c for c in unique if may_depend_on_hash_seed(*c)] if probe else []
+    # checks that cannot depend on the hash seed run once, under the sandbox's own seed, and
+    # are cached seed-free; the others run under hash_seed and under every probe seed
+    candidates = [c for c in unique if may_depend_on_hash_seed(*c)]
+    cand_set = set(candidates)
+    invariant = [c for c in unique if c not in cand_set]
 
     counts: dict[str, int] = {}
     own = sandbox is None
@@ -165,22 +171,25 @@ def rescore_file(
             from codemind.sandbox import open_sandbox
 
             sandbox = open_sandbox(None)
-        _run_missing(unique, hash_seed, timeout, sandbox, cache, counts)
-        for seed in probe:
+        _run_missing(invariant, None, timeout, sandbox, cache, counts)
+        for seed in [hash_seed] + probe:
             _run_missing(candidates, seed, timeout, sandbox, cache, counts)
     finally:
         if own and sandbox is not None:
             sandbox.close()
 
+    def passed(c: Check, seed: int) -> bool:
+        return cache[(c, seed if c in cand_set else None, timeout)]
+
     seeds = [hash_seed] + probe
-    sensitive = {c for c in candidates if len({cache[(c, s, timeout)] for s in seeds}) > 1}
+    sensitive = {c for c in candidates if len({passed(c, s) for s in seeds}) > 1}
     per_problem: dict[str, dict[str, Any]] = {}
     seed_sensitive: list[dict[str, Any]] = []
     n_skipped = 0
     for sid, (skipped, checks) in plan.items():
-        passed = [False if c is None else cache[(c, hash_seed, timeout)] for c in checks]
+        ok = [False if c is None else passed(c, hash_seed) for c in checks]
         n_skipped += sum(skipped)
-        results = apply_rule(rule, skipped, passed)
+        results = apply_rule(rule, skipped, ok)
         per_problem[sid] = {"n": len(results), "c": sum(results), "results": results}
         for i, c in enumerate(checks):
             if c in sensitive:
@@ -188,7 +197,7 @@ def rescore_file(
                     "sample_id": sid,
                     "generation_index": i,
                     "generation": c[2],
-                    "passed_by_seed": {str(s): cache[(c, s, timeout)] for s in seeds},
+                    "passed_by_seed": {str(s): passed(c, s) for s in seeds},
                 })
     return {
         "pass_at_1": file_pass_at_k({k: v["results"] for k, v in per_problem.items()}, 1),
@@ -203,6 +212,7 @@ def rescore_file(
         "skipped": n_skipped,
         "checks": n_checks,
         "checks_unique": len(unique),
+        "checks_seed_candidates": len(candidates),
         "checks_executed": counts.get("batch", 0) + counts.get("single", 0),
         "routes": counts,
         "seconds": round(time.perf_counter() - t0, 3),
