@@ -4,54 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import importlib.util
-import json
-import subprocess
-import sys
-import types
-
 from codemind.groundtruth import GroundTruth, execute_ground_truth, label_agrees, values_equal, verify
 from codemind.sandbox import open_sandbox
 from codemind.schema import Program, TestInput
-
-
-# ---- TEMPORARY stand-in until codemind/sandbox/{process,cache}.py land (helper-1): a real
-# subprocess per job, no caching. Removed once the real modules exist.
-if importlib.util.find_spec("codemind.sandbox.cache") is None or importlib.util.find_spec(
-    "codemind.sandbox.process"
-) is None:
-    from codemind.sandbox.base import SANDBOXES, Sandbox
-    from codemind.schema import Execution
-
-    _DRIVER = (
-        "import json,sys\nj=json.loads(sys.stdin.read())\ng={'__name__':'__main__'}\n"
-        "try:\n exec(compile(j['source'],'<p>','exec'),g)\n r=repr(eval(j['call'],g))\n"
-        " print(json.dumps({'status':'ok','return_repr':r}))\n"
-        "except BaseException as e:\n print(json.dumps({'status':'exception','exc_type':type(e).__name__,"
-        "'exc_message':str(e)}))\n"
-    )
-
-    class _StandIn(Sandbox):
-        name = "process"
-
-        def __init__(self, workers=None, **_):
-            pass
-
-        def identity(self):
-            return {"sandbox": "stand-in"}
-
-        def run(self, jobs, progress=None):
-            out = []
-            for j in jobs:
-                p = subprocess.run([sys.executable, "-I", "-c", _DRIVER], input=j.model_dump_json(),
-                                   capture_output=True, text=True, timeout=30)
-                out.append(Execution(**json.loads(p.stdout.splitlines()[-1])))
-            return out
-
-    SANDBOXES.register("process")(_StandIn)
-    _cache = types.ModuleType("codemind.sandbox.cache")
-    _cache.run_cached = lambda sandbox, jobs, cache=None, progress=None, use_cache=True: sandbox.run(jobs)
-    sys.modules["codemind.sandbox.cache"] = _cache
 
 
 @pytest.fixture(scope="module")
