@@ -154,7 +154,7 @@ def test_infinite_loop_times_out_and_next_job_runs(sandbox):
     t = time.monotonic()
     r = run1(sandbox, "while True:\n    pass\n", limits=Limits(wall_seconds=1.0, cpu_seconds=5))
     assert r.status == "timeout"
-    assert 0.9 <= r.wall_time < 3.0 and time.monotonic() - t < 5.0
+    assert 0.9 <= r.wall_time < 3.0 and time.monotonic() - t < 8.0
     assert run1(sandbox, "print('next')").stdout == "next\n"
 
 
@@ -164,8 +164,9 @@ def test_sleeping_program_times_out_on_wall_clock(sandbox):
 
 
 def test_cpu_limit_is_a_timeout(sandbox):
-    r = run1(sandbox, "while True:\n    pass\n", limits=Limits(wall_seconds=10, cpu_seconds=1))
-    assert r.status == "timeout" and r.wall_time < 5
+    # a generous wall clock: on a loaded machine one CPU second can take many wall seconds
+    r = run1(sandbox, "while True:\n    pass\n", limits=Limits(wall_seconds=120, cpu_seconds=1))
+    assert r.status == "timeout" and "cpu limit" in r.exc_message
 
 
 def test_memory_bomb(sandbox):

@@ -15,7 +15,7 @@ with PYTHONHASHSEED=0 (set iteration order must not change between runs or machi
 ignores PYTHON* variables, so when the seed is not pinned the runner re-executes itself once
 with PYTHONHASHSEED=0, the same flags minus ``-E``/``-I`` (``-s -P`` kept) and every other
 PYTHON* variable removed: the same isolation as ``-I`` plus the pinned seed. Children also get
-PYTHONHASHSEED=0 in their environment, and ``random`` is re-seeded with 0 in every child.
+PYTHONHASHSEED=0 in their environment.
 
 Wire protocol (version 1)
 -------------------------
@@ -73,11 +73,9 @@ import math
 import os
 import resource
 import select
-import shutil
 import signal
 import struct
 import sys
-import tempfile
 import time
 import traceback
 import types
@@ -93,12 +91,12 @@ _MAX_FRAME = 1 << 30
 _MAX_MESSAGE = 10_000  # exc_message cap (characters)
 _CLEANUP_SECONDS = 5.0  # how long to keep hunting leftover descendants after a job
 
-# Modules most benchmark programs import: loaded once here, shared by every child (fork).
+# Modules benchmark programs often import: loaded once here, shared by every child (fork).
+# Kept short on purpose: every module loaded here makes each fork a little dearer, and
+# ``random`` is left out so programs get a fresh, normally seeded generator when they import it.
 PRELOAD = (
     "re", "collections", "math", "itertools", "functools", "string", "heapq", "bisect",
-    "copy", "json", "random", "operator", "typing", "datetime", "decimal", "fractions",
-    "statistics", "dataclasses", "textwrap", "enum", "array", "struct", "unicodedata",
-    "numbers", "types", "io", "abc", "time", "traceback", "contextlib", "calendar",
+    "copy", "json", "operator", "typing",
 )
 
 BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL")
@@ -139,7 +137,7 @@ def _libc():
 
 
 def _parse_args(argv: list[str]) -> dict:
-    opts = {"workdir": os.environ.get("CODEMIND_WORKDIR") or tempfile.gettempdir()}
+    opts = {"workdir": os.environ.get("CODEMIND_WORKDIR") or os.environ.get("TMPDIR") or "/tmp"}
     it = iter(argv)
     for arg in it:
         if arg == "--workdir":
@@ -168,7 +166,7 @@ class Runner:
         os.dup2(devnull, 1)
         os.close(devnull)
         os.makedirs(workdir, exist_ok=True)
-        self.root = tempfile.mkdtemp(prefix=f"codemind-runner-{os.getpid()}-", dir=workdir)
+        self.root = _mkdtemp(workdir, f"codemind-runner-{os.getpid()}-")
         self.jobdir = os.path.join(self.root, "job")  # every job's cwd; emptied between jobs
         os.mkdir(self.jobdir, 0o700)
         self.pid = os.getpid()
@@ -181,7 +179,6 @@ class Runner:
                    HOME=self.jobdir, TMPDIR=self.jobdir, PWD=self.jobdir)
         os.environ.clear()
         os.environ.update(env)
-        tempfile.tempdir = None
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # children: writes past RLIMIT_FSIZE raise OSError
         _prepare_stdio()
 
@@ -247,7 +244,7 @@ class Runner:
                     execution = _error("runner failure:\n" + traceback.format_exc())
                 self.write_frame({"id": job_id, "execution": execution})
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            _rmtree(self.root)
 
     def run_job(self, job: dict) -> dict:
         language = job.get("language", "python")
@@ -527,8 +524,6 @@ def _child_python(job: dict, result_fd: int) -> None:
     sys.stdin, sys.stdout, sys.stderr = _STDIO
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = _STDIO
     sys.argv = [PROGRAM_FILENAME]
-    if "random" in sys.modules:
-        sys.modules["random"].seed(0)
     main = types.ModuleType("__main__")
     main.__dict__.update(__builtins__=builtins, __file__=PROGRAM_FILENAME, __cached__=None)
     sys.modules["__main__"] = main
@@ -818,19 +813,55 @@ def _max_fd() -> int:
         return 4096
 
 
-def _rmtree(path: str) -> None:
-    def fix(func, p, exc):  # a program may have chmod'ed things away
+def _mkdtemp(parent: str, prefix: str) -> str:
+    """tempfile.mkdtemp without importing tempfile (and random, shutil, bz2, lzma with it)."""
+    while True:
+        path = os.path.join(parent, prefix + os.urandom(6).hex())
         try:
-            os.chmod(os.path.dirname(p), 0o700)
-            if os.path.isdir(p) and not os.path.islink(p):
-                os.chmod(p, 0o700)
-            func(p)
-        except OSError:
-            pass
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
 
-    shutil.rmtree(path, onerror=fix)
-    if os.path.exists(path):
-        shutil.rmtree(path, ignore_errors=True)
+
+def _rmtree(path: str) -> None:
+    """Remove a tree a hostile program may have chmod'ed or filled with odd entries.
+    Symlinks are removed, never followed."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if not stat_isdir(st.st_mode):
+        _unlink_quiet(path)
+        return
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        entries = []
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _rmtree(entry.path)
+        else:
+            _unlink_quiet(entry.path)
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def stat_isdir(mode: int) -> bool:
+    return (mode & 0o170000) == 0o040000
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _signame(sig: int) -> str:
