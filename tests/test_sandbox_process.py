@@ -286,3 +286,19 @@ def test_identity_is_loud_about_isolation(sandbox):
     assert ident["isolation"] == "weak (rlimits only)"
     assert ident["executable"] and ident["python"] and len(ident["runner_sha256"]) == 64
     assert len(sandbox.runtime) == 16
+
+
+def test_job_dir_is_fresh_for_every_job(sandbox):
+    r = run1(sandbox, "import os\nopen('junk', 'w').write('x')\nos.symlink('/', 'root')\nos.chmod('.', 0)\n")
+    assert r.status == "ok"
+    r = run1(sandbox, "import os\nprint(sorted(os.listdir('.')), os.getcwd() == os.environ['HOME'])\n")
+    assert r.stdout == "[] True\n"
+    assert os.path.isdir("/")  # the symlink was removed, not followed
+
+
+def test_odd_text_never_breaks_the_record(sandbox):
+    r = run1(sandbox, "raise ValueError('\\udc80 half a pair')\n")
+    assert r.status == "exception" and r.exc_message == "\\udc80 half a pair"
+    r.model_dump_json()  # valid UTF-8 throughout
+    r = run1(sandbox, "import sys\nsys.stdout.buffer.write(b'\\xff\\xfeok')\n")
+    assert r.status == "ok" and r.stdout.endswith("ok")

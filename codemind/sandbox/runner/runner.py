@@ -378,6 +378,13 @@ class Runner:
         result = classify(job, status, reason, bufs[out_r], bufs[err_r], bufs[res_r], over, out_r, err_r, res_r, cap)
         result["wall_time"] = round(wall, 6)
         result["peak_memory_kb"] = int(usage.ru_maxrss) if usage is not None else None
+        for key in ("return_repr", "exc_type", "exc_message"):
+            if isinstance(result[key], str):
+                result[key] = _valid_text(result[key])
+            elif result[key] is not None:  # a forged record: keep the host's schema intact
+                result[key] = _valid_text(str(result[key]))
+        if not isinstance(result["exit_code"], (int, type(None))) or isinstance(result["exit_code"], bool):
+            result["exit_code"] = None
         return result
 
     def child_setup(self, job, limits, workdir, in_r, out_w, err_w, res_w) -> int:
@@ -700,6 +707,15 @@ def _drain(fd: int, buf: bytearray, cap: int) -> None:
         if not chunk:
             return
         buf += chunk[: cap + 1 - len(buf)]
+
+
+def _valid_text(text: str) -> str:
+    """Lone surrogates (str(exception) can carry them) become backslash escapes."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _text(data: bytes | bytearray) -> str:
