@@ -302,3 +302,47 @@ def test_odd_text_never_breaks_the_record(sandbox):
     r.model_dump_json()  # valid UTF-8 throughout
     r = run1(sandbox, "import sys\nsys.stdout.buffer.write(b'\\xff\\xfeok')\n")
     assert r.status == "ok" and r.stdout.endswith("ok")
+
+
+def test_runner_protocol_directly(tmp_path):
+    """The wire protocol as documented in runner.py, spoken by hand; started with -I (which
+    ignores PYTHONHASHSEED) the runner must pin the seed itself."""
+    import json
+    import struct
+
+    from codemind.sandbox.process import RUNNER_PATH
+
+    proc = subprocess.Popen(
+        [sys.executable, "-I", str(RUNNER_PATH), "--workdir", str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    )
+
+    def send(obj) -> None:
+        body = json.dumps(obj).encode()
+        proc.stdin.write(struct.pack(">I", len(body)) + body)
+        proc.stdin.flush()
+
+    def recv() -> dict:
+        (n,) = struct.unpack(">I", proc.stdout.read(4))
+        return json.loads(proc.stdout.read(n))
+
+    try:
+        hello = recv()["hello"]
+        assert hello["protocol"] == 1 and hello["hash_randomization"] == 0
+        send({"op": "ping"})
+        assert recv() == {"op": "pong"}
+        send({"id": "a", "job": {"source": "def f(x):\n    return hash('ab') == hash('ab'), x\n", "call": "f(1)"}})
+        reply = recv()
+        assert reply["id"] == "a" and reply["execution"]["return_repr"] == "(True, 1)"
+        body = b"not json"
+        proc.stdin.write(struct.pack(">I", len(body)) + body)
+        proc.stdin.flush()
+        bad = recv()
+        assert bad["id"] is None and bad["execution"]["status"] == "sandbox_error"
+        send({"id": 7, "job": {"source": "print(7)"}})
+        assert recv()["execution"]["stdout"] == "7\n"
+        assert any(tmp_path.iterdir())  # the runner's private dir
+    finally:
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    assert not any(tmp_path.iterdir())  # removed at EOF

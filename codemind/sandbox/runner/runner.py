@@ -8,7 +8,10 @@ times faster than a fresh ``python3`` per program, while every job still gets it
 
 Start
 -----
-    python3 -I runner.py [--workdir DIR]        (or env CODEMIND_WORKDIR; default: $TMPDIR)
+    python3 -I runner.py [--workdir DIR]     (or env CODEMIND_WORKDIR; default $TMPDIR or /tmp)
+
+The runner makes a private ``codemind-runner-<pid>-<random>`` directory under the work dir and
+removes it when stdin reaches EOF (a SIGKILLed runner leaves it behind).
 
 Hash seed: forked children inherit the interpreter's string-hash seed, so the runner must run
 with PYTHONHASHSEED=0 (set iteration order must not change between runs or machines). ``-I``
@@ -41,13 +44,15 @@ Per job
 The runner forks a child that: calls setsid (own process group and session), sets
 PR_SET_PDEATHSIG=SIGKILL, gets rlimits (RLIMIT_CPU = ceil(cpu_seconds), RLIMIT_AS =
 memory_mb, RLIMIT_FSIZE = max(4 x output_bytes, 16 MiB), RLIMIT_NPROC = processes (only
-binding for non-root users), RLIMIT_CORE = 0), works in a fresh private temp dir (cwd, HOME,
-TMPDIR), reads job.stdin on fd 0 and writes fds 1/2 into pipes, then runs the language
-handler. For Python: ``exec`` of the source in a fresh ``__main__`` module, then for function
+binding for non-root users), RLIMIT_CORE = 0), works in the runner's job directory (cwd,
+HOME, TMPDIR; mode 0700, emptied and re-created between jobs, so every job starts with an empty
+one), reads job.stdin on fd 0 and writes fds 1/2 into pipes, gets job.env on top of a minimal
+environment (PATH, LANG, PYTHONHASHSEED=0), then runs the language handler. For Python: ``exec`` of the source in a fresh ``__main__`` module, then for function
 programs ``eval`` of job.call in those globals; the value's repr() is ``return_repr``.
 
 The parent enforces the wall clock (SIGKILL to the whole process group), caps stdout and
-stderr at output_bytes each (over the cap: status output_limit, text truncated), records
+stderr at output_bytes each and return_repr at output_bytes characters (over a cap: status
+output_limit, text truncated, return_repr dropped), records
 wall_time and the child's peak RSS (ru_maxrss via wait4). Afterwards it kills everything the
 job left behind: the process group, and, because the runner is a child subreaper, every orphan
 (setsid'ed or double-forked grandchildren are re-parented to the runner and found in /proc).
@@ -59,6 +64,13 @@ killed (a signal; exc_message names it) | sandbox_error (the runner could not ru
 SystemExit: code 0/None is ok for stdin programs (exit_code recorded); any other code, and any
 exit of a function program before its call returned, is an exception with exc_type SystemExit.
 A program that calls os._exit or closes the result channel is classified from its exit status.
+
+Containment limits (why the host calls this sandbox "weak" outside a container): as root,
+RLIMIT_NPROC does not bind, so a fork bomb is stopped by the wall clock plus the sweep; a
+program can signal the runner itself (the host then sees the runner die: the job is retried once
+on a fresh runner, then reported as sandbox_error); the job's own child dies with the runner
+(PDEATHSIG), but grandchildren in a new session can outlive a killed runner. In the Docker
+image the container's pid limit and teardown cover those cases.
 
 Adding a language: write a ``_child_<lang>(job, result_fd)`` that runs inside the prepared
 child (it may ``os.execvpe`` a compiler/JVM; with no structured result the exit status is
