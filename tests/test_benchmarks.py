@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import http.server
 import os
 import shutil
@@ -21,6 +22,12 @@ def load(name: str, data_dir: Path | None = None, **options):
     return BENCHMARKS.get(name)(data_dir=data_dir, **options).load()
 
 
+@functools.lru_cache(maxsize=None)
+def load_once(name: str, data_dir: Path, inputs: str = "first"):
+    """Programs of an unmodified mirror, loaded once per test session (read-only use)."""
+    return load(name, data_dir, inputs=inputs)
+
+
 # ---------------------------------------------------------------- counts and shapes
 
 
@@ -34,17 +41,17 @@ def load(name: str, data_dir: Path | None = None, **options):
     ],
 )
 def test_counts(data_dir, name, programs, first, all_):
-    ps = load(name, data_dir)
+    ps = load_once(name, data_dir)
     assert len(ps) == programs
     assert len({p.id for p in ps}) == programs
     assert sum(len(p.inputs) for p in ps) == first
-    assert sum(len(p.inputs) for p in load(name, data_dir, inputs="all")) == all_
+    assert sum(len(p.inputs) for p in load_once(name, data_dir, "all")) == all_
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::SyntaxWarning")
 def test_every_call_is_an_expression_that_calls_the_entry_point(data_dir):
     for name in ("humaneval", "mbpp", "mbpp-full", "cruxeval"):
-        for p in load(name, data_dir, inputs="all"):
+        for p in load_once(name, data_dir, "all"):
             compile(p.source, p.id, "exec")
             for i, inp in enumerate(p.inputs):
                 assert inp.index == i
@@ -56,7 +63,7 @@ def test_every_call_is_an_expression_that_calls_the_entry_point(data_dir):
 
 
 def test_humaneval_first_program(data_dir):
-    p = load("humaneval", data_dir)[0]
+    p = load_once("humaneval", data_dir)[0]
     assert p.id == "HumanEval/0" and p.entry_point == "has_close_elements"
     assert p.source.startswith("from typing import List") and "return False" in p.source
     assert p.inputs[0].call == "has_close_elements([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)"
@@ -68,13 +75,13 @@ def test_humaneval_first_program(data_dir):
 
 
 def test_humaneval_problems_without_usable_asserts_are_kept_and_explained(data_dir):
-    by_id = {p.id: p for p in load("humaneval", data_dir)}
+    by_id = {p.id: p for p in load_once("humaneval", data_dir)}
     assert [i for i, p in by_id.items() if not p.inputs] == ["HumanEval/32", "HumanEval/38", "HumanEval/50"]
     assert by_id["HumanEval/38"].meta["skipped_asserts"][0]["reason"] == "inside a for block"
 
 
 def test_mbpp_ids_sources_and_imports(data_dir):
-    by_id = {p.id: p for p in load("mbpp", data_dir, inputs="all")}
+    by_id = {p.id: p for p in load_once("mbpp", data_dir, "all")}
     assert "554" in by_id and by_id["2"].entry_point == "similar_elements"
     # test_imports become part of the runnable source
     with_imports = [p for p in by_id.values() if "import math" in p.meta["tests"]]
@@ -87,7 +94,7 @@ def test_mbpp_ids_sources_and_imports(data_dir):
 
 
 def test_mbpp_full_normalises_crlf_and_keeps_setup_code(data_dir):
-    by_id = {p.id: p for p in load("mbpp-full", data_dir)}
+    by_id = {p.id: p for p in load_once("mbpp-full", data_dir)}
     assert all("\r" not in p.source for p in by_id.values())
     assert by_id["2"].inputs[0].call == "similar_elements((3, 4, 5, 6),(5, 7, 4, 10))"
     assert by_id["2"].inputs[0].label == "(4, 5)"
@@ -97,7 +104,7 @@ def test_mbpp_full_normalises_crlf_and_keeps_setup_code(data_dir):
 
 
 def test_cruxeval_program(data_dir):
-    p = load("cruxeval", data_dir)[0]
+    p = load_once("cruxeval", data_dir)[0]
     assert p.id == "sample_0" and p.entry_point == "f"
     assert p.inputs[0].call == "f([1, 1, 3, 1, 3, 1])"
     assert p.inputs[0].label == "[(4, 1), (4, 1), (4, 1), (4, 1), (2, 3), (2, 3)]"
@@ -302,7 +309,7 @@ def test_manifests_pin_every_file(data_dir):
     for bench in ("humaneval", "mbpp", "mbpp-full", "cruxeval"):
         m = datafiles.manifest(bench)
         assert m["benchmark"] == bench and m["licence"] and m["languages"] == ["python"]
-        assert m["counts"]["programs"] == len(load(bench, data_dir))
+        assert m["counts"]["programs"] == len(load_once(bench, data_dir))
         for f in m["files"]:
             assert len(f["sha256"]) == 64 and f["url"].startswith("https://")
             path = datafiles.resolve(f["name"], data_dir)

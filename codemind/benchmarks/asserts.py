@@ -142,6 +142,8 @@ def _calls_to(node: ast.AST, funcs: Collection[str]) -> list[ast.Call]:
 
 def _outermost(calls: list[ast.Call]) -> list[ast.Call]:
     """Calls not nested inside another of the given calls."""
+    if len(calls) < 2:
+        return calls
     inner = {id(c2) for c in calls for c2 in ast.walk(c) if c2 is not c and isinstance(c2, ast.Call)}
     return [c for c in calls if id(c) not in inner]
 
