@@ -182,6 +182,7 @@ class Runner:
         self.jobdir = os.path.join(self.root, "job")  # every job's cwd; emptied between jobs
         os.mkdir(self.jobdir, 0o700)
         self.pid = os.getpid()
+        self.max_fd = _max_fd()
         # Everything a child inherits is prepared once here, not per job: after a fork every
         # page a process writes costs a copy-on-write fault (expensive on VMs).
         env = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
@@ -293,12 +294,8 @@ class Runner:
         res_r, res_w = os.pipe()
         start = time.perf_counter()
         pid = os.fork()
-        if pid == 0:  # ---------------- child: never returns
+        if pid == 0:  # ---------------- child: never returns (the parent's ends go in closerange)
             try:
-                os.close(in_w)
-                os.close(out_r)
-                os.close(err_r)
-                os.close(res_r)
                 result_fd = self.child_setup(job, limits, workdir, in_r, out_w, err_w, res_w)
                 handler(job, result_fd)
             except BaseException:
@@ -409,9 +406,8 @@ class Runner:
         os.dup2(in_r, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
-        os.dup2(res_w, 3)
-        os.closerange(4, _max_fd())  # protocol fds, pipe originals, everything else
-        os.set_inheritable(3, False)
+        os.dup2(res_w, 3, inheritable=False)
+        os.closerange(4, self.max_fd)  # protocol fds, pipe originals, everything else
         os.chdir(workdir)
         os.umask(0o077)
         cpu = max(1, math.ceil(float(limits["cpu_seconds"])))
@@ -587,7 +583,7 @@ def _child_python(job: dict, result_fd: int) -> None:
         os._exit(exit_code & 0xFF)
     try:
         if os.fstat(result_fd).st_ino == result_ino:  # the program may have closed/replaced it
-            _write_all(result_fd, json.dumps(record).encode("utf-8", "surrogatepass"))
+            _write_all(result_fd, "".join(_ENCODE(record, 0)).encode("ascii"))
     except BaseException:
         pass
     os._exit(exit_code & 0xFF)
@@ -634,6 +630,16 @@ def _safe_print(text: str) -> None:
         pass
 
 
+def _record_encoder():
+    """A pre-built encoder for the child's result record: calling json.dumps in every child
+    walks (and so copies) more of the shared heap."""
+    import json.encoder as enc
+
+    if enc.c_make_encoder is not None:
+        return enc.c_make_encoder(None, None, enc.encode_basestring_ascii, None, ":", ",", False, False, True)
+    return lambda obj, _level: [json.dumps(obj)]
+
+
 def _reserve():
     import mmap
 
@@ -654,6 +660,7 @@ def _run_exit_hooks() -> None:
 
 HANDLERS = {"python": _child_python}
 _STDIO: tuple = ()
+_ENCODE = None  # the C JSON encoder (ASCII output), built once at startup
 _ORIGINAL_STDIO: tuple = ()
 _ATEXIT_BASELINE = 0  # atexit callbacks the runner itself has (set at startup)
 
@@ -663,7 +670,8 @@ def _prepare_stdio() -> None:
     name fds 0/1/2, which every child points at its own pipes before the program runs)."""
     import io
 
-    global _STDIO, _ORIGINAL_STDIO
+    global _STDIO, _ORIGINAL_STDIO, _ENCODE
+    _ENCODE = _record_encoder()
     # Keep the runner's own stdio objects alive: if a child dropped the last reference it
     # would deallocate (and touch) them on every job.
     _ORIGINAL_STDIO = (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__)
