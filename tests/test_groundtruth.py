@@ -86,6 +86,11 @@ def test_value_comparison_rules():
     assert values_equal("{'a': [1,2]}", "{'a': [1, 2]}")
     assert values_equal("set()", "set()") and values_equal("{1, 2}", "{2, 1}")
     assert values_equal("frozenset({1})", "frozenset({1})")
+    # dict subclasses equal dicts, as the dataset's assert sees them (MBPP 40, 88, 653, 902)
+    assert values_equal("{'b': 4, 'a': 4}", "Counter({'a': 4, 'b': 4})")
+    assert values_equal("{'y': [1, 3]}", "defaultdict(<class 'list'>, {'y': [1, 3]})")
+    assert values_equal("{'a': 1}", "OrderedDict([('a', 1)])")
+    assert not values_equal("{'a': 2}", "Counter({'a': 1})")
     assert values_equal("nan", "nan")
     assert not values_equal("inf", "float('inf')")  # the second is not a repr: compared as text
     assert values_equal("<object at 0x1>", "<object  at 0x1>")  # not literals: text, whitespace-normalised
