@@ -18,6 +18,7 @@ missing file, a failed download or a checksum mismatch is one UserError line nam
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import importlib.util
@@ -66,7 +67,9 @@ def _all_files() -> dict[str, DataFile]:
     files: dict[str, DataFile] = {}
     for path in sorted(MANIFEST_DIR.glob("*.toml")):
         for entry in manifest(path.stem).get("files", []):
-            files[entry["name"]] = DataFile(**entry)
+            known = {f.name for f in dataclasses.fields(DataFile)}
+            # extra keys (notes, counts) are allowed in a manifest's file entries
+            files[entry["name"]] = DataFile(**{k: v for k, v in entry.items() if k in known})
     return files
 
 
