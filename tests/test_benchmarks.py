@@ -57,7 +57,8 @@ def test_every_call_is_an_expression_that_calls_the_entry_point(data_dir):
                 assert inp.index == i
                 call = ast.parse(inp.call, mode="eval").body
                 assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name), (p.id, inp.call)
-                assert call.func.id == p.entry_point or name == "mbpp-full", (p.id, inp.call)
+                assert call.func.id == p.entry_point, (p.id, inp.call)
+                assert inp.call.startswith(p.entry_point + "("), (p.id, inp.call)
                 if inp.label is not None:
                     ast.literal_eval(inp.label)
 

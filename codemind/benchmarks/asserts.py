@@ -285,6 +285,8 @@ def parse_assert(
     new_name = (rename or {}).get(name, name)
     # keep the original argument text; rename every call of a renamed function in it
     call_text = _rename_all(call, src, rename or {})
+    # "is_Diff (12345)" -> "is_Diff(12345)": calls start with "name(" (tasks cut the args out)
+    call_text = new_name + call_text[len(new_name):].lstrip()
     return ParsedAssert(
         call=call_text,
         callee=new_name,
