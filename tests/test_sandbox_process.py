@@ -346,3 +346,26 @@ def test_runner_protocol_directly(tmp_path):
         proc.stdin.close()
         assert proc.wait(timeout=30) == 0
     assert not any(tmp_path.iterdir())  # removed at EOF
+
+
+def test_pool_turns_broken_transports_into_sandbox_errors():
+    """The generic pool (also used by the Docker sandbox) never raises for a runner that cannot
+    start or that speaks no protocol; each job becomes a sandbox_error with the reason."""
+    from codemind.sandbox.pool import PipeTransport, WorkerPool
+
+    class Missing(PipeTransport):
+        def command(self):
+            return ["/nonexistent/python3", "runner.py"]
+
+    class Mute(PipeTransport):
+        def command(self):
+            return [sys.executable, "-c", "import sys; sys.stderr.write('no runner here'); sys.exit(0)"]
+
+    for transport, needle in ((Missing, "FileNotFoundError"), (Mute, "no runner here")):
+        pool = WorkerPool(transport, workers=2, runtime="test")
+        try:
+            results = pool.run([ExecJob(source="print(1)"), ExecJob(source="print(2)")])
+        finally:
+            pool.close()
+        assert [r.status for r in results] == ["sandbox_error", "sandbox_error"]
+        assert all(needle in r.stderr for r in results), results[0].stderr

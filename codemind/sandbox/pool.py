@@ -233,11 +233,15 @@ class WorkerPool:
         for i in range(len(jobs)):
             todo.put(i)
         progress_lock = threading.Lock()
+        progress_errors: list[BaseException] = []
 
         def report() -> None:
-            if progress is not None:
+            if progress is not None and not progress_errors:
                 with progress_lock:
-                    progress(1)
+                    try:
+                        progress(1)
+                    except BaseException as e:  # re-raised in the caller's thread below
+                        progress_errors.append(e)
 
         def work(slot: int) -> None:
             while True:
@@ -245,7 +249,10 @@ class WorkerPool:
                     i = todo.get_nowait()
                 except queue.Empty:
                     return
-                results[i] = self._run_one(slot, i, jobs[i])
+                try:
+                    results[i] = self._run_one(slot, i, jobs[i])
+                except Exception as e:  # a bug here must not lose the job silently
+                    results[i] = self._error(f"sandbox pool failure: {type(e).__name__}: {e}")
                 report()
 
         with self._lock:
@@ -258,6 +265,8 @@ class WorkerPool:
                     t.start()
                 for t in threads:
                     t.join()
+        if progress_errors:
+            raise progress_errors[0]
         return [r if r is not None else self._error("job was not run") for r in results]
 
     def hello(self) -> dict:
@@ -282,6 +291,10 @@ class WorkerPool:
             transport = self.transport_factory()
             try:
                 client = RunnerClient(transport)
+            except Exception as e:
+                transport.kill()
+                detail = transport.diagnostics().strip()
+                raise RunnerDied(f"{type(e).__name__}: {e}" + (f"\n{detail}" if detail else "")) from e
             except BaseException:
                 transport.kill()
                 raise
@@ -297,14 +310,17 @@ class WorkerPool:
             try:
                 client = self._client(slot)
                 data = client.request(index, payload, timeout)
-                data.setdefault("status", "sandbox_error")
-                return Execution(**{k: v for k, v in data.items() if k in Execution.model_fields}, runtime=self.runtime)
-            except (RunnerDied, OSError) as e:
+            except Exception as e:  # RunnerDied, OSError, or whatever a transport's start raises
                 detail = client.transport.diagnostics() if client is not None else ""
-                failures.append(f"{e}" + (f"\n{detail.strip()}" if detail.strip() else ""))
+                failures.append(f"{type(e).__name__}: {e}" + (f"\n{detail.strip()}" if detail.strip() else ""))
                 if client is not None:
                     client.close()
                 self._clients[slot] = None
+                continue
+            fields = {k: v for k, v in data.items() if k in Execution.model_fields and k != "runtime"}
+            fields.setdefault("status", "sandbox_error")
+            try:
+                return Execution(**fields, runtime=self.runtime)
             except ValueError as e:  # the runner's answer does not fit the schema
                 return self._error(f"bad execution record from runner: {e}")
         return self._error("runner died twice on this job:\n" + "\n---\n".join(failures))

@@ -207,7 +207,7 @@ class Runner:
         body = self._read_exact(n)
         if body is None:
             return None
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8", "surrogatepass"))
 
     def _read_exact(self, n: int) -> bytes | None:
         buf = bytearray()
@@ -247,12 +247,18 @@ class Runner:
                     continue
                 if request is None:
                     return
+                if not isinstance(request, dict):
+                    self.write_frame({"id": None, "execution": _error("bad frame: not a JSON object")})
+                    continue
                 if request.get("op") == "ping":
                     self.write_frame({"op": "pong"})
                     continue
                 job_id = request.get("id")
                 try:
-                    execution = self.run_job(request["job"])
+                    job = request["job"]
+                    if not isinstance(job, dict):
+                        raise TypeError("'job' is not a JSON object")
+                    execution = self.run_job(job)
                 except Exception:
                     execution = _error("runner failure:\n" + traceback.format_exc())
                 self.write_frame({"id": job_id, "execution": execution})
@@ -276,7 +282,8 @@ class Runner:
         """Empty the job dir (most programs write nothing, so usually one scandir)."""
         try:
             st = os.lstat(self.jobdir)
-            clean = (st.st_mode & 0o7777) == 0o700 and not any(os.scandir(self.jobdir))
+            with os.scandir(self.jobdir) as entries:
+                clean = (st.st_mode & 0o7777) == 0o700 and not any(entries)
         except OSError:
             clean = False
         if not clean:
