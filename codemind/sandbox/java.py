@@ -236,6 +236,245 @@ def run_source(classes: dict[str, str], main: str, limits: Limits) -> str:
     )
 
 
+# ---------------------------------------------------------------- the warm batch JVM
+
+# A JVM start costs ~0.1 s of CPU; most benchmark programs run in a few ms. So run jobs
+# go in batches to one warm JVM (cmrun.BatchMain, compiled with every javac batch) that runs
+# each program in a fresh class loader with its own stdin/stdout/stderr, System.exit trapped.
+# Only well-behaved runs are answered there: anything unusual (timeout, OutOfMemoryError,
+# threads left running, output over the cap, exit from another thread) makes the batch stop
+# and that program and the rest run one JVM per program, under the runner's full limits.
+BATCH_PKG = "cmrun"
+BATCH_MAIN_SOURCE = r'''package cmrun;
+
+import java.io.*;
+import java.lang.reflect.*;
+import java.net.*;
+import java.nio.charset.StandardCharsets;
+import java.security.Permission;
+
+/** Runs many compiled programs in one warm JVM, each in a fresh class loader with its own
+ * stdin/stdout/stderr. Prints one JSON line per finished program. Anything unusual
+ * (timeout, OutOfMemoryError, threads left running, exit from another thread, output cap)
+ * prints a "fallback" line and ends the JVM: the host runs the rest one JVM per program. */
+public final class BatchMain {
+    static final class ExitTrap extends SecurityException {
+        final int status;
+        ExitTrap(int s) { super("System.exit(" + s + ")"); status = s; }
+    }
+    static final class OutputLimit extends Error {
+        OutputLimit() { super("output limit"); }
+    }
+    static final class Capped extends OutputStream {
+        final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        final int cap; volatile boolean over;
+        Capped(int cap) { this.cap = cap; }
+        @Override public synchronized void write(int b) { check(1); buf.write(b); }
+        @Override public synchronized void write(byte[] b, int off, int len) { check(len); buf.write(b, off, len); }
+        void check(int n) { if (buf.size() + n > cap) { over = true; throw new OutputLimit(); } }
+        String text() { return new String(buf.toByteArray(), StandardCharsets.UTF_8); }
+    }
+    static volatile boolean leaving = false;
+    static volatile Thread programMain = null;
+    static volatile int otherThreadExit = Integer.MIN_VALUE;
+
+    public static void main(String[] args) throws Exception {
+        File progs = new File(args[0]);
+        URL[] urls = { progs.toURI().toURL() };
+        DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(args[1])));
+        PrintStream realOut = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
+        System.setSecurityManager(new SecurityManager() {
+            @Override public void checkPermission(Permission p) {
+                if (p instanceof RuntimePermission && "setSecurityManager".equals(p.getName()) && !leaving)
+                    throw new SecurityException("setSecurityManager");
+            }
+            @Override public void checkPermission(Permission p, Object ctx) { checkPermission(p); }
+            @Override public void checkExit(int status) {
+                if (leaving) return;
+                if (Thread.currentThread() != programMain) otherThreadExit = status;
+                throw new ExitTrap(status);
+            }
+        });
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            String id = in.readUTF(), main = in.readUTF();
+            long timeoutMs = in.readLong();
+            int cap = in.readInt(), len = in.readInt();
+            long stack = in.readLong();
+            byte[] stdin = new byte[len];
+            in.readFully(stdin);
+            String line = runOne(urls, main, stdin, timeoutMs, cap, stack, id);
+            realOut.println(line);
+            if (line.contains("\"fallback\"")) break;
+        }
+        leaving = true;
+        realOut.flush();
+        Runtime.getRuntime().halt(0);
+    }
+
+    static String runOne(URL[] urls, String main, byte[] stdin, long timeoutMs, int cap, long stack, String id)
+            throws Exception {
+        Capped out = new Capped(cap), err = new Capped(cap);
+        PrintStream po = new PrintStream(out, true, "UTF-8"), pe = new PrintStream(err, true, "UTF-8");
+        URLClassLoader loader = new URLClassLoader(urls, BatchMain.class.getClassLoader().getParent());
+        ThreadGroup group = new ThreadGroup("prog-" + id);
+        final Throwable[] thrown = { null };
+        final int[] exit = { 0 };
+        otherThreadExit = Integer.MIN_VALUE;
+        System.setIn(new ByteArrayInputStream(stdin));
+        System.setOut(po);
+        System.setErr(pe);
+        long t0 = System.nanoTime();
+        Thread t = new Thread(group, () -> {
+            try {
+                Class<?> c = Class.forName(main, true, loader);
+                Method m = c.getMethod("main", String[].class);
+                m.setAccessible(true);
+                m.invoke(null, (Object) new String[0]);
+            } catch (InvocationTargetException e) {
+                thrown[0] = e.getCause();
+            } catch (ExceptionInInitializerError e) {
+                thrown[0] = e;
+            } catch (Throwable e) {
+                thrown[0] = new LinkageError("batch: " + e);
+            }
+        }, "main", stack);
+        programMain = t;
+        t.start();
+        t.join(timeoutMs);
+        String verdict = null;
+        if (t.isAlive()) verdict = "timeout";
+        // like the JVM: wait for the program's other non-daemon threads
+        while (verdict == null) {
+            Thread[] ts = new Thread[group.activeCount() + 4];
+            int k = group.enumerate(ts, true);
+            Thread live = null;
+            for (int j = 0; j < k; j++) if (ts[j].isAlive() && !ts[j].isDaemon() && ts[j] != t) { live = ts[j]; break; }
+            if (live == null) break;
+            long left = timeoutMs - (System.nanoTime() - t0) / 1_000_000;
+            if (left <= 0) { verdict = "timeout"; break; }
+            live.join(left);
+        }
+        long wallNs = System.nanoTime() - t0;
+        po.flush(); pe.flush();
+        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true));
+        System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
+        Throwable e = thrown[0];
+        if (verdict == null && group.activeCount() > 0) verdict = "threads";
+        if (verdict == null && (out.over || err.over)) verdict = "output";
+        if (verdict == null && otherThreadExit != Integer.MIN_VALUE) verdict = "exit_other_thread";
+        if (verdict == null && e != null) {
+            for (Throwable x = e; x != null; x = x.getCause())
+                if (x instanceof VirtualMachineError || x instanceof OutputLimit || x instanceof ThreadDeath
+                        || x instanceof LinkageError && String.valueOf(x.getMessage()).startsWith("batch: "))
+                    { if (!(x instanceof StackOverflowError)) verdict = x.getClass().getSimpleName(); }
+        }
+        if (verdict != null) return "{\"id\":" + q(id) + ",\"fallback\":" + q(verdict) + "}";
+        int code = 0;
+        if (e instanceof ExitTrap) {
+            code = ((ExitTrap) e).status;
+        } else if (e != null) {
+            StackTraceElement[] st = e.getStackTrace();
+            int keep = 0;
+            while (keep < st.length && !st[keep].getClassName().startsWith("jdk.internal.reflect.")
+                    && !st[keep].getClassName().startsWith("java.lang.reflect.")) keep++;
+            e.setStackTrace(java.util.Arrays.copyOf(st, keep));
+            StringWriter sw = new StringWriter();
+            sw.write("Exception in thread \"main\" ");
+            e.printStackTrace(new PrintWriter(sw));
+            try { pe.print(sw); pe.flush(); } catch (OutputLimit ol) { return "{\"id\":" + q(id) + ",\"fallback\":\"output\"}"; }
+            code = 1;
+        }
+        try { loader.close(); } catch (IOException ignored) {}
+        return "{\"id\":" + q(id) + ",\"exit\":" + code + ",\"wall\":" + (wallNs / 1e9) + ",\"stdout\":" + q(out.text())
+                + ",\"stderr\":" + q(err.text()) + "}";
+    }
+
+    static String q(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 16).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"': b.append("\\\""); break;
+                case '\\': b.append("\\\\"); break;
+                case '\n': b.append("\\n"); break;
+                case '\r': b.append("\\r"); break;
+                case '\t': b.append("\\t"); break;
+                default:
+                    if (c < 0x20 || (c >= 0xD800 && c <= 0xDFFF)) b.append(String.format("\\u%04x", (int) c));
+                    else b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+}
+'''
+
+BATCH_UNIT = JavaUnit(BATCH_PKG, f"{BATCH_PKG}/BatchMain.java", BATCH_MAIN_SOURCE, f"{BATCH_PKG}.BatchMain")
+
+BATCH_SCRIPT = r'''
+import base64, os, sys, tempfile
+d = tempfile.mkdtemp(prefix="batch-")
+for sub, classes in (("rt", RUNTIME), ("progs", PROGRAMS)):
+    for rel, b in classes.items():
+        p = os.path.join(d, sub, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(base64.b64decode(b))
+with open(os.path.join(d, "req"), "wb") as f:
+    f.write(base64.b64decode(REQUEST))
+os.environ["MALLOC_ARENA_MAX"] = "2"
+sys.stdout.flush(); sys.stderr.flush()
+os.execvp("java", ["java", *FLAGS, "-Djava.security.manager=allow", "-cp", os.path.join(d, "rt"),
+                   "cmrun.BatchMain", os.path.join(d, "progs"), os.path.join(d, "req")])
+'''
+
+
+def batch_job(items: list[tuple[str, JavaUnit, dict[str, str], ExecJob]], runtime: dict[str, str]) -> ExecJob:
+    """One runner job that runs several programs in one warm JVM. items: (id, unit, its
+    class files, the original job)."""
+    import base64
+    import struct
+
+    req = bytearray(struct.pack(">i", len(items)))
+    programs: dict[str, str] = {}
+    for ident, unit, classes, job in items:
+        data = job.stdin.encode("utf-8", "surrogateescape")
+        for s in (ident, unit.main):
+            b = s.encode()
+            req += struct.pack(">H", len(b)) + b
+        req += struct.pack(">qiiq", int(job.limits.wall_seconds * 1000), job.limits.output_bytes, len(data), 16 << 20)
+        req += data
+        programs.update(classes)
+    limits = Limits(
+        wall_seconds=sum(j.limits.wall_seconds for *_, j in items) + 30,
+        cpu_seconds=sum(j.limits.cpu_seconds for *_, j in items) + 30,
+        memory_mb=max(j.limits.memory_mb for *_, j in items),
+        output_bytes=sum(2 * j.limits.output_bytes for *_, j in items) + (1 << 20),
+        processes=max(j.limits.processes for *_, j in items),
+    )
+    src = (f"RUNTIME = {runtime!r}\nPROGRAMS = {programs!r}\nREQUEST = {base64.b64encode(bytes(req)).decode()!r}\n"
+           f"FLAGS = {jvm_flags(limits)!r}\n" + BATCH_SCRIPT)
+    return ExecJob(language="python", source=src, limits=limits)
+
+
+def batch_results(ex: Execution) -> dict[str, Execution]:
+    """The programs a batch answered for good (the others run one JVM each)."""
+    out: dict[str, Execution] = {}
+    for line in ex.stdout.splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            break
+        if not isinstance(r, dict) or "exit" not in r:
+            continue
+        code = int(r["exit"])
+        raw = Execution(status="ok" if code == 0 else "exception", stdout=r["stdout"], stderr=r["stderr"],
+                        exit_code=code, wall_time=float(r.get("wall", 0.0)))
+        out[str(r["id"])] = java_outcome(raw)
+    return out
+
+
 # ---------------------------------------------------------------- outcomes
 
 _UNCAUGHT = re.compile(r'^Exception in thread "main" ([\w.$]+)(?::\s?(.*))?$', re.M)
@@ -281,10 +520,12 @@ def run_java(
     workers: int = 1,
     max_batch: int = 400,
     progress: Progress | None = None,
+    warm: bool = True,
 ) -> list[Execution]:
     """Run Java jobs on any sandbox that runs Python jobs: compile every distinct program in
-    a few javac calls (one per worker, at most max_batch programs each), then run each job
-    from its class files. Results are in the order of `jobs`."""
+    a few javac calls (one per worker, at most max_batch programs each), run the jobs in
+    warm batch JVMs where they behave (warm=True), and the rest one JVM per job. Results are
+    in the order of `jobs`."""
     index: dict[str, int] = {}
     for j in jobs:
         index.setdefault(j.source, len(index))
@@ -295,7 +536,8 @@ def run_java(
     chunks = [units[i::k] for i in range(k)]
     base = jobs[0].limits
     compile_jobs = [
-        ExecJob(language="python", source=COMPILE_SCRIPT, stdin=compile_request(c, base.memory_mb),
+        ExecJob(language="python", source=COMPILE_SCRIPT,
+                stdin=compile_request(c + ([BATCH_UNIT] if warm else []), base.memory_mb),
                 limits=compile_limits(len(c), base))
         for c in chunks
     ]
@@ -314,19 +556,36 @@ def run_java(
         classes.update(got)
         for pkg, msg in errs.items():
             failed[pkg] = compile_error(msg)
+    runtime = classes.pop(BATCH_PKG, None)
+    failed.pop(BATCH_PKG, None)
     out: list[Execution | None] = [None] * len(jobs)
-    run_idx, run_jobs = [], []
+    todo: list[int] = []
     for i, j in enumerate(jobs):
         u = units[index[j.source]]
         if u.pkg in failed or u.pkg not in classes:
             out[i] = failed.get(u.pkg) or Execution(status="sandbox_error", stderr="no class files")
             if progress:
                 progress(1)
-            continue
-        run_idx.append(i)
-        run_jobs.append(ExecJob(language="python", source=run_source(classes[u.pkg], u.main, j.limits),
-                                stdin=j.stdin, limits=j.limits, env=j.env))
-    for i, ex in zip(run_idx, run_python(run_jobs, progress) if run_jobs else []):
+        else:
+            todo.append(i)
+    if warm and runtime:
+        batchable = [i for i in todo if "FileDescriptor" not in jobs[i].source]
+        size = max(1, min(64, math.ceil(len(batchable) / (2 * workers))))
+        batches = [batchable[b : b + size] for b in range(0, len(batchable), size)]
+        items = [[(str(i), units[index[jobs[i].source]], classes[units[index[jobs[i].source]].pkg], jobs[i])
+                  for i in b] for b in batches]
+        for b, ex in zip(batches, run_python([batch_job(it, runtime) for it in items], None) if batches else []):
+            for ident, res in batch_results(ex).items():
+                out[int(ident)] = res
+            if progress:
+                progress(sum(out[i] is not None for i in b))
+        todo = [i for i in todo if out[i] is None]
+    run_jobs = []
+    for i in todo:
+        u = units[index[jobs[i].source]]
+        run_jobs.append(ExecJob(language="python", source=run_source(classes[u.pkg], u.main, jobs[i].limits),
+                                stdin=jobs[i].stdin, limits=jobs[i].limits, env=jobs[i].env))
+    for i, ex in zip(todo, run_python(run_jobs, progress) if run_jobs else []):
         out[i] = java_outcome(ex)
     return out  # type: ignore[return-value]
 
