@@ -157,11 +157,13 @@ def paired_bootstrap(
 
 def with_without(
     correct: Sequence[bool], has: Sequence[bool], clusters: Sequence[Hashable] | None = None, b: int = DEFAULT_B,
-    seed: int = 0,
+    seed: int = 0, min_clusters: int = 5,
 ) -> dict:
     """Accuracy of samples whose program has a construct vs those without, each with a
     Wilson interval, and the difference with a clustered bootstrap interval (programs are
-    resampled; the with/without split is a property of the program, so it moves with it)."""
+    resampled; the with/without split is a property of the program, so it moves with it).
+    With fewer than ``min_clusters`` programs on a side the bootstrap cannot show the
+    uncertainty (one program resampled is always itself), so ``diff_ci`` is None."""
     c = np.asarray(correct, dtype=np.float64)
     h = np.asarray(has, dtype=bool)
     n1, n0 = int(h.sum()), int((~h).sum())
@@ -176,11 +178,15 @@ def with_without(
     m1 = np.bincount(codes, weights=h.astype(np.float64), minlength=k)
     s0 = np.bincount(codes, weights=c * ~h, minlength=k)
     m0 = np.bincount(codes, weights=(~h).astype(np.float64), minlength=k)
+    out["programs_with"] = int((m1 > 0).sum())
+    out["programs_without"] = int((m0 > 0).sum())
+    out["diff"] = k1 / n1 - k0 / n0
+    if min(out["programs_with"], out["programs_without"]) < min_clusters:
+        return out
     w = _cluster_weights(k, b, seed)
     den1, den0 = w @ m1, w @ m0
     ok = (den1 > 0) & (den0 > 0)  # resamples that drew both groups
     diffs = (w @ s1)[ok] / den1[ok] - (w @ s0)[ok] / den0[ok]
-    out["diff"] = k1 / n1 - k0 / n0
     if diffs.size:
         lo, hi = np.quantile(diffs, [0.025, 0.975])
         out["diff_ci"] = (float(lo), float(hi))

@@ -103,7 +103,7 @@ def effect_rows(effects: list[dict]) -> tuple[list[str], list[list[str]]]:
         diff = "" if e["diff"] is None else f"{100 * e['diff']:+.1f}"
         rows.append([e["model"], e["construct"], str(e["n_with"]), _pct(e["acc_with"]), _ci(*e["ci_with"]),
                      str(e["n_without"]), _pct(e["acc_without"]), _ci(*e["ci_without"]), diff,
-                     _pp(*e["diff_ci"]) if e["diff_ci"] else ""])
+                     _pp(*e["diff_ci"]) if e["diff_ci"] else ("< 5 programs" if e["diff"] is not None else "")])
     return head, rows
 
 

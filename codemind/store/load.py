@@ -105,7 +105,7 @@ def read_samples_table(run: Path):
         import pyarrow as pa
 
         return _schema().empty_table()
-    opts = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
+    opts = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="infer")
     try:
         return pj.read_json(io.BytesIO(data), parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 24))
     except Exception as e:  # pyarrow.ArrowInvalid and friends: a damaged file is bad input
