@@ -82,6 +82,18 @@ class ProcessSandbox(Sandbox):
         self.site_packages = site_packages
         self.workdir = workdir
         self.workers = workers or os.cpu_count() or 1
+        # Fixed at construction: the identity (and so the cache key) describes the runner
+        # file these workers start from, even if the file changes while they run.
+        self._identity = {
+            "kind": "process",
+            "python": self._python_version,
+            "executable": self.python,
+            "site_packages": self.site_packages,
+            "runner_sha256": runner_sha256(),
+            "protocol": PROTOCOL,
+            "hash_seed": 0,
+            "isolation": ISOLATION,
+        }
         self._pool = WorkerPool(
             lambda: ProcessTransport(self.python, self.site_packages, self.workdir),
             self.workers,
@@ -100,16 +112,7 @@ class ProcessSandbox(Sandbox):
         return out.stdout.strip()
 
     def identity(self) -> dict:
-        return {
-            "kind": "process",
-            "python": self._python_version,
-            "executable": self.python,
-            "site_packages": self.site_packages,
-            "runner_sha256": runner_sha256(),
-            "protocol": PROTOCOL,
-            "hash_seed": 0,
-            "isolation": ISOLATION,
-        }
+        return dict(self._identity)
 
     def run(self, jobs: Sequence[ExecJob], progress: Progress | None = None) -> list[Execution]:
         return self._pool.run(jobs, progress)

@@ -314,13 +314,15 @@ class Runner:
         # ---------------- parent
         for fd in (in_r, out_w, err_w, res_w):
             os.close(fd)
+        stdin_pipe = [in_w]  # _watch closes it as soon as the program's stdin is complete
         try:
-            return self._watch(pid, start, limits, stdin_data, in_w, out_r, err_r, res_r, job)
+            return self._watch(pid, start, limits, stdin_data, stdin_pipe, out_r, err_r, res_r, job)
         finally:
-            for fd in (in_w, out_r, err_r, res_r):
+            for fd in (*stdin_pipe, out_r, err_r, res_r):
                 _close_quiet(fd)
 
-    def _watch(self, pid, start, limits, stdin_data, in_w, out_r, err_r, res_r, job) -> dict:
+    def _watch(self, pid, start, limits, stdin_data, stdin_pipe, out_r, err_r, res_r, job) -> dict:
+        in_w = stdin_pipe[0]
         cap = int(limits["output_bytes"])
         caps = {out_r: cap, err_r: cap, res_r: cap + (1 << 20)}
         bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
@@ -337,8 +339,8 @@ class Runner:
             os.set_blocking(in_w, False)
             poller.register(in_w, select.POLLOUT)
         else:
+            stdin_pipe.clear()
             os.close(in_w)
-        in_open = bool(stdin_data)
         deadline = start + float(limits["wall_seconds"])
         reason = None
         exited = False
@@ -363,8 +365,8 @@ class Runner:
                             done = True
                         if done:
                             poller.unregister(in_w)
+                            stdin_pipe.clear()
                             os.close(in_w)
-                            in_open = False
                     else:
                         if not _read_some(fd, bufs[fd], caps[fd]):
                             poller.unregister(fd)
@@ -376,7 +378,8 @@ class Runner:
                 if exited or (pidfd is None and _has_exited(pid)):
                     break
         finally:
-            if in_open:
+            if stdin_pipe:
+                stdin_pipe.clear()
                 _close_quiet(in_w)
             # The child is not reaped yet, so its pid (= pgid = sid) cannot have been reused.
             _kill_group(pid)
