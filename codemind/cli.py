@@ -224,6 +224,9 @@ def data_verify(
         raise UserError(f"unknown --language '{language}' (python or java)")
     if inputs not in ("first", "all"):
         raise UserError(f"unknown --inputs '{inputs}' (first or all)")
+    from codemind.benchmarks.base import BENCHMARKS
+
+    BENCHMARKS.get(benchmark)  # unknown name: fail before starting a sandbox
     with open_sandbox(sandbox) as sb:
         result = verify(benchmark, data_dir=data_dir, sandbox=sb, use_cache=not no_cache, language=language,
                         inputs=inputs)

@@ -88,9 +88,9 @@ def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> 
     backend = cls(model, config.params(max_tokens, stop), **options)
     if kind == "replay" or config.no_cache:
         return backend
-    from codemind.models.gencache import CachedBackend, GenerationCache
+    from codemind.models.gencache import CachedBackend, GenCache
 
-    return CachedBackend(backend, GenerationCache())
+    return CachedBackend(backend, GenCache())
 
 
 def make_judge(config: RunConfig, task_default: str, override: bool = True) -> Judge:

@@ -9,12 +9,14 @@ nothing until used.
 from __future__ import annotations
 
 import importlib
+
+from codemind.errors import UserError
 from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
 
-class UnknownName(KeyError):
+class UnknownName(KeyError, UserError):
     """Raised for a name no module registers; the message lists the known names."""
 
     def __str__(self) -> str:  # KeyError quotes its message; we want plain text

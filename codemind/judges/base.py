@@ -44,5 +44,6 @@ JUDGES: Registry[type[Judge]] = Registry(
         "cruxeval": "codemind.judges.cruxeval",
         "codemind-exact": "codemind.judges.codemind_exact",
         "stdout": "codemind.judges.stdout",
+        "tests": "codemind.judges.tests",
     },
 )

@@ -52,7 +52,7 @@ def _judgement(code: str | None, ex) -> Judgement:
         return Judgement(extracted=code, outcome="timeout", correct=False)
     if ex.status == "sandbox_error":
         return Judgement(extracted=code, outcome="sandbox_error", correct=False, detail=ex.stderr[-300:] or None)
-    if ex.status == "exception" and ex.exc_type in _UNPARSABLE:
+    if ex.status == "compile_error" or (ex.status == "exception" and ex.exc_type in _UNPARSABLE):
         return Judgement(extracted=code, outcome="unparsable", correct=False, detail=ex.exc_type)
     detail = ex.exc_type or ex.status
     return Judgement(extracted=code, outcome="wrong_value", correct=False, detail=detail)

@@ -33,6 +33,8 @@ import ast
 import re
 from typing import Callable
 
+from codemind.tasks.code import extract_code
+
 Extractor = Callable[[str], "str | None"]
 
 ANSWER, END_ANSWER = "[ANSWER]", "[/ANSWER]"
@@ -237,6 +239,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "codemind": codemind,
     "codemind-lenient": codemind_lenient,
     "verbatim": verbatim,
+    "code": extract_code,  # DER/SR synthesis answers (tasks/code.py)
 }
 
 EXACT = frozenset(n for n in EXTRACTORS if "lenient" not in n)
