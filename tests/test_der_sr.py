@@ -71,6 +71,12 @@ def test_der_right_answers_score_100_on_every_stage(data_dir, tmp_path, bench):
     assert len(stages["synthesis"]) == len(stages["prediction"]) == len(stages["reference"]) == LIMIT
     assert all(all(v) for v in stages.values()), [s for s in samples if not s["correct"]]
     assert not script.unanswered
+    report = json.loads(codemind("report", tmp_path / f"der-{bench}-False", "--json").stdout)
+    (summary,) = report["summary"]
+    der = summary["der"]
+    assert der["synthesis_pass_at_1"]["accuracy"] == der["r_der"]["accuracy"] == der["ier_reference"]["accuracy"] == 1
+    assert der["consistency"]["reference_right_given_own_right"] == 1.0
+    assert {m["group"]["stage"] for m in report["metrics"]} == {"synthesis", "prediction", "reference"}
 
 
 def test_der_wrong_answers_score_0(data_dir, tmp_path):
@@ -90,6 +96,8 @@ def test_sr_variants(data_dir, tmp_path):
     assert len(misleading) == 2 * LIMIT  # with_test and misleading_test prompts both show a test
     manifest = json.loads((tmp_path / "sr-mbpp-False" / "manifest.json").read_text())
     assert manifest["sr_mutations"]["mutated"] == LIMIT
+    sr = json.loads(codemind("report", tmp_path / "sr-mbpp-False", "--json").stdout)["summary"][0]["sr"]
+    assert sr["with_minus_none"]["difference"] == 0 and sr["with_minus_none"]["n_problems"] == LIMIT
     wrong, _ = _run("sr", "mbpp", data_dir, tmp_path, wrong=True)
     assert not any(s["correct"] for s in wrong)
 

@@ -137,6 +137,11 @@ def render_report(result: dict, fmt: str = "table") -> str:
                                              "has several samples, else Wilson)")]
     else:
         parts = [render(result, fmt)]
+    if result.get("summary"):
+        from codemind.report.tasks_summary import render_summary
+
+        parts.append("CodeMind tasks per model (accuracy %, n; SR differences with 95% bootstrap CI)\n"
+                     + render_summary(result["summary"]))
     if result.get("comparisons"):
         head, rows = comparison_rows(result["comparisons"])
         parts.append(table_text(head, rows, fmt, "Paired comparison on the same items"))
