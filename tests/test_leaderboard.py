@@ -99,7 +99,7 @@ def test_leaderboard_files(site):
     pngs = sorted(p.name for p in (site / "plots").glob("*.png"))
     assert len(pngs) == 4 and all((site / "plots" / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     md = (site / "leaderboard.md").read_text()
-    assert "## cruxeval · python · ier" in md and "| nested_loop |" in md and "plots/" in md
+    assert "## cruxeval · python · ier · prompt cruxeval-direct" in md and "| nested_loop |" in md and "plots/" in md
 
 
 def _browser() -> tuple[str, str] | None:
@@ -175,10 +175,10 @@ def test_leaderboard_renders_in_headless_chromium(site):
         shutil.rmtree(profile, ignore_errors=True)
     assert page["title"] == "CodeMind leaderboard"
     tables = {t["id"]: t for t in page["tables"]}
-    assert tables["cruxeval-python-ier-ranking"]["rows"] == 2
-    assert tables["avatar-java-ier-ranking"]["rows"] == 2
-    constructs = tables["cruxeval-python-ier-constructs"]
+    assert tables["cruxeval-python-ier-cruxeval-direct-ranking"]["rows"] == 2
+    assert tables["avatar-java-ier-codemind-ranking"]["rows"] == 2
+    constructs = tables["cruxeval-python-ier-cruxeval-direct-constructs"]
     assert constructs["rows"] >= 5 and "nested_loop" in constructs["text"] and "gpt-4-0613" in constructs["text"]
-    assert tables["cruxeval-python-ier-paired"]["rows"] == 1
+    assert tables["cruxeval-python-ier-cruxeval-direct-paired"]["rows"] == 1
     assert len(page["images"]) == 4
     assert all(i["w"] > 0 and i["h"] > 0 for i in page["images"]), page["images"]

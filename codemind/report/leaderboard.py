@@ -2,7 +2,7 @@
 
 SITE/index.html (tables + PNG plots, no scripts, no network), SITE/leaderboard.md (the same
 tables), SITE/leaderboard.json (the numbers) and SITE/plots/*.png. One section per
-(benchmark, language, task); within it, models ranked by accuracy with 95% intervals
+(benchmark, language, task, prompt); within it, models ranked by accuracy with 95% intervals
 (clustered by program where programs have several samples), pass@k where runs have enough
 samples, accuracy per construct / complexity bin / output type, paired comparisons and the
 with-vs-without effect of each construct. Seeded: the same runs give the same files.
@@ -91,16 +91,17 @@ def build(dirs: Sequence[Path], out: Path, seed: int = 0, n_boot: int = 2000, ti
     out = Path(out)
     (out / "plots").mkdir(parents=True, exist_ok=True)
 
+    # one section per benchmark/language/task/prompt: different prompts are different questions
     tasks: dict[tuple, list[dict]] = defaultdict(list)
     for s in samples:
-        tasks[(s["benchmark"], s["language"], s["task"])].append(s)
+        tasks[(s["benchmark"], s["language"], s["task"], s.get("prompt_id") or "")].append(s)
 
     html_sections: list[str] = []
     md: list[str] = [f"# {title}", ""]
     data: dict = {"title": title, "runs": {names[r]: r for r in names}, "sections": []}
-    for (bench, lang, task), sub in sorted(tasks.items()):
-        slug = _slug(bench, lang, task)
-        heading = f"{bench} · {lang} · {task}"
+    for (bench, lang, task, prompt), sub in sorted(tasks.items()):
+        slug = _slug(bench, lang, task, prompt)
+        heading = f"{bench} · {lang} · {task} · prompt {prompt}" if prompt else f"{bench} · {lang} · {task}"
         # ---- ranking
         overall = metrics(sub, by=["entry"], seed=seed, n_boot=n_boot)["metrics"]
         overall.sort(key=lambda m: -m["accuracy"])
@@ -171,7 +172,8 @@ def build(dirs: Sequence[Path], out: Path, seed: int = 0, n_boot: int = 2000, ti
                 md += [f"![accuracy per construct](plots/{cons_png.name})", ""]
             if t.startswith("Accuracy per cyclomatic"):
                 md += [f"![accuracy against complexity](plots/{cplx_png.name})", ""]
-        data["sections"].append({"benchmark": bench, "language": lang, "task": task, "ranking": rank_data,
+        data["sections"].append({"benchmark": bench, "language": lang, "task": task, "prompt": prompt,
+                                 "ranking": rank_data,
                                  "constructs": c_rows, "complexity": x_rows, "output_types": o_rows,
                                  "comparisons": comps, "effects": effects,
                                  "plots": [f"plots/{cons_png.name}", f"plots/{cplx_png.name}"]})
