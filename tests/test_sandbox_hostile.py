@@ -73,7 +73,8 @@ def _one(sb, job: ExecJob):
 CASES = {
     "fork_bomb": (_py("import os\nwhile True:\n    os.fork()"), {"exception", "timeout", "killed", "memory"}),
     "memory_bomb_alloc": (_py("x = bytearray(8 << 30)"), {"memory"}),
-    "memory_bomb_grow": (_py("l = []\nwhile True:\n    l.append(' ' * (1 << 24))"), {"memory"}),
+    "memory_bomb_grow": (_py("l = []\nwhile True:\n    l.append(bytearray(1 << 26))",
+                             Limits(wall_seconds=20, cpu_seconds=20, memory_mb=512)), {"memory"}),
     "infinite_loop": (_py("while True:\n    pass"), {"timeout"}),
     "cpu_burn_threads": (
         _py("import threading\ndef spin():\n    while True: pass\n"
@@ -112,7 +113,8 @@ def test_hostile_outcome(sb, name):
     job, allowed = CASES[name]
     ex, took = _one(sb, job)
     assert ex.status in allowed, (name, ex)
-    assert took < job.limits.wall_seconds + 15, f"{name} took {took:.1f}s"
+    slack = 90 if job.language == "java" else 15  # javac of the program is part of a Java run
+    assert took < job.limits.wall_seconds + slack, f"{name} took {took:.1f}s"
     if name == "gigabyte_stdout":
         assert len(ex.stdout) <= job.limits.output_bytes
     if name == "os_exit_7":
