@@ -11,7 +11,8 @@ the executed ground truth), and tabulates next to the authors' success lists
                    not run / excluded and is not in our denominators)
     exact          codemind-exact correct / run
     agree          items where codemind-exact's verdict equals the authors' verdict / run
-    stdout         stdout judge on executed ground truth, correct / run
+    stdout         stdout judge on executed ground truth, correct / run (answers read with the
+                   lenient CodeMind parse: the exact one keeps the newline after <<<Output>>>)
 
 Usage: python benchmarks/codemind_replay.py [--sandbox docker|process] [--json OUT] [--only codenet-java]
 Needs CODEMIND_DATA (the mirror). Executions and runs are cached, so a rerun is fast.
@@ -45,12 +46,13 @@ def authors_verdicts(path: Path) -> dict[str, bool]:
     return out
 
 
-def run_samples(benchmark: str, language: str, replay: Path, judge: str, sandbox: str | None, out: Path) -> list[dict]:
+def run_samples(benchmark: str, language: str, replay: Path, judge: str, sandbox: str | None, out: Path,
+                extraction: str = "auto") -> list[dict]:
     from codemind.config import RunConfig
     from codemind.pipeline import run
 
     config = RunConfig(benchmark=benchmark, language=language, task="ier", model=f"replay:{replay}", judge=judge,
-                       sandbox=sandbox, out=out)  # fmt: skip
+                       sandbox=sandbox, out=out, extraction=extraction)  # fmt: skip
     run(config)
     with (out / "samples.jsonl").open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -61,7 +63,9 @@ def compare(benchmark: str, language: str, model: str, data: Path, sandbox: str 
     authors = authors_verdicts(replay)
     tag = f"{model}-{benchmark}-{language}"
     exact = run_samples(benchmark, language, replay, "codemind-exact", sandbox, work / f"{tag}-exact")
-    stdout = run_samples(benchmark, language, replay, "stdout", sandbox, work / f"{tag}-stdout")
+    # the exact CodeMind parse keeps the newline after <<<Output>>>, which the stdout judge
+    # does not drop (it normalises line ends only): its answers are read with the lenient parse
+    stdout = run_samples(benchmark, language, replay, "stdout", sandbox, work / f"{tag}-stdout", "lenient")
     ours = {s["program_id"]: s["correct"] for s in exact}
     run_ids = [i for i in ours if i in authors]
     disagree = sorted(i for i in run_ids if ours[i] != authors[i])
