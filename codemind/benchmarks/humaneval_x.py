@@ -9,7 +9,8 @@ How IER works for them:
   becomes a stdin program: ``class Solution`` (prompt + canonical solution) followed by a
   ``public class Main`` that builds ``Solution s`` and prints the value of one test call
   with ``System.out.println``. The call is the one inside the first check of the test's
-  ``Arrays.asList(...)`` (``s.truncateNumber(3.5) == 0.5`` -> ``s.truncateNumber(3.5)``);
+  ``Arrays.asList(...)`` (``s.truncateNumber(3.5) == 0.5`` -> ``s.truncateNumber(3.5)``),
+  after the statements the test runs before its checks (Java/95 builds its maps there);
   the answer is what that prints (``stdout`` judge, CodeMind's Java prompt by default).
   With ``inputs="all"`` the Main reads a check number from stdin and prints that call
   (``switch``), one input per check. Tasks whose tests only draw random inputs in loops
@@ -136,9 +137,20 @@ def return_type(declaration: str) -> str:
     return m.group(1).strip() if m else ""
 
 
-def java_main(calls: list[str], printer: str) -> str:
+def java_setup(test: str) -> str:
+    """Statements the test's main runs between ``Solution s = new Solution();`` and its
+    checks (Java/95 fills maps there), re-indented for the generated Main."""
+    m = re.search(r"Solution\s+s\s*=\s*new\s+Solution\(\)\s*;(.*?)List<Boolean>\s+correct\s*=", test, re.S)
+    if not m or not m.group(1).strip():
+        return ""
+    lines = [ln.strip() for ln in m.group(1).strip().splitlines()]
+    return "".join(f"        {ln}\n" for ln in lines if ln)
+
+
+def java_main(calls: list[str], printer: str, setup: str = "") -> str:
     """The Main that prints one call's value (one call) or the call chosen on stdin."""
-    head = "public class Main {\n    public static void main(String[] args) {\n        Solution s = new Solution();\n"
+    head = ("public class Main {\n    public static void main(String[] args) throws Exception {\n"
+            "        Solution s = new Solution();\n" + setup)  # fmt: skip
     if len(calls) == 1:
         body = f"        System.out.println({printer.format(calls[0])});\n"
     else:
@@ -206,7 +218,8 @@ class HumanEvalX(Benchmark):
             return Program(id=r["task_id"], benchmark=self.name, language="java", kind="stdin", source=solution,
                            inputs=[], meta=meta)
         calls = [call for _, call in usable]
-        source = solution + "\n\n" + java_main(calls, printer)
+        setup = java_setup(r["test"]) if where == "test" else java_setup(r.get("example_test") or "")
+        source = solution + "\n\n" + java_main(calls, printer, setup)
         inputs = [
             TestInput(index=k, stdin="" if len(calls) == 1 else f"{k}\n", label=check_label(c, call, rtype))
             for k, (c, call) in enumerate(usable)
