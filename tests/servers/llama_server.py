@@ -44,7 +44,9 @@ def skip_or_fail(reason: str) -> None:
 
 
 @contextlib.contextmanager
-def start_llama_server(model_path: str | Path, n_ctx: int = 4096, startup_timeout: float = 180.0) -> Iterator[str]:
+def start_llama_server(
+    model_path: str | Path, n_ctx: int = 4096, chat_format: str = "gemma", startup_timeout: float = 180.0
+) -> Iterator[str]:
     """Run the server on a free 127.0.0.1 port until the block ends; yields the base URL."""
     port = free_port()
     cmd = [
@@ -55,6 +57,7 @@ def start_llama_server(model_path: str | Path, n_ctx: int = 4096, startup_timeou
         "--n_ctx", str(n_ctx),
         "--n_threads", str(os.cpu_count() or 1),
         "--model_alias", "gemma3-270m",
+        "--chat_format", chat_format,
     ]
     log = open(os.devnull, "wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
