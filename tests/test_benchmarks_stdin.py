@@ -198,6 +198,12 @@ def test_detokenize_refuses_ambiguous_files():
     assert not d.changed
 
 
+def test_detokenize_joins_split_string_prefixes():
+    d = detokenize("for i in s :\n    print ( f \" { i } ▁ \" , end = ' ' )\nx = f ( 'a' )\n", "python")
+    assert d.source == "for i in s :\n    print ( f\"{i} \" , end = ' ' )\nx = f ( 'a' )\n"
+    compile(d.source, "t", "exec")
+
+
 def test_detokenize_java_strings_and_chars():
     # "//" inside a string is not a comment: the char literal after it is still found
     src = 'class A { void f() { System.out.println(x + " ▁ " + y); String s = "//"; char c = \'▁\'; } }'

@@ -14,12 +14,14 @@ The inverse is only certain where the file shows the tokeniser's mark, so the ru
 2. Such a literal makes the file *string-tokenised*: every other padded literal in the same
    file is an artefact too and is rewritten the same way (``' , . ? ! '`` -> ``',.?!'``).
 3. An unpadded literal that contains ``▁`` but no space (``'▁'``) gets ``▁`` -> space.
-4. Anything that cannot be inverted uniquely leaves the *whole file* unchanged, with a
+4. Python only: a string prefix split from its literal (``f "{i}"``, a syntax error in any
+   context) is joined back (``f"{i}"``); this holds with or without ``▁``.
+5. Anything that cannot be inverted uniquely leaves the *whole file* unchanged, with a
    reason: a padded literal with two spaces in a row (an empty token), an unpadded literal
    holding both ``▁`` and a space, a ``▁`` outside any literal, or source that cannot be
    lexed.
 
-Files without ``▁`` are never touched (``' YES '`` in such a file might be a tokenised
+Apart from rule 4, files without ``▁`` are never touched (``' YES '`` in such a file might be a tokenised
 ``'YES'``, or not: that is reported as label noise by ground truth, not guessed here).
 Code outside literals is never changed.
 """
@@ -38,7 +40,7 @@ MARK = "\u2581"  # SentencePiece's space marker
 class Detokenized:
     source: str  # the rewritten source, or the original when not changed
     changed: bool
-    literals: int  # number of literals rewritten
+    literals: int  # edits made: literals rewritten plus string prefixes joined
     reason: str | None = None  # why a file holding ▁ was left unchanged
 
 
@@ -50,6 +52,31 @@ class _Literal:
     start: int  # offset of the first content character
     end: int  # offset just past the last content character
     content: str
+
+
+_PREFIXES = {"f", "r", "b", "u", "rb", "br", "fr", "rf"}
+
+
+def _split_prefixes(source: str) -> list[tuple[int, int]]:
+    """(start, end) of the blanks between a string prefix NAME and the literal right after it
+    on the same line (``f "x"``): never valid Python, so joining them is exact."""
+    line_starts = [0]
+    for line in source.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+    out, prev = [], None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if (tok.type == tokenize.STRING and prev is not None and prev.type == tokenize.NAME
+                    and prev.string.lower() in _PREFIXES and prev.end[0] == tok.start[0]
+                    and tok.start[1] > prev.end[1]):  # fmt: skip
+                row = line_starts[tok.start[0] - 1]
+                if not source[row + prev.end[1] : row + tok.start[1]].strip():
+                    out.append((row + prev.end[1], row + tok.start[1]))
+            if tok.type not in (tokenize.NL, tokenize.COMMENT):
+                prev = tok
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return []
+    return out
 
 
 def _python_literals(source: str) -> list[_Literal] | None:
@@ -106,6 +133,12 @@ def _untokenise(content: str) -> str | None:
 
 def detokenize(source: str, language: str) -> Detokenized:
     """Apply the module's rule to one program (language "python" or "java")."""
+    joins = _split_prefixes(source) if language == "python" else []
+    if joins:
+        for start, end in reversed(joins):
+            source = source[:start] + source[end:]
+        inner = detokenize(source, language)
+        return Detokenized(inner.source, True, inner.literals + len(joins), inner.reason)
     if MARK not in source:
         return Detokenized(source, False, 0)
     literals = _python_literals(source) if language == "python" else _java_literals(source)
