@@ -191,6 +191,19 @@ def test_escape_process_group_with_setsid_and_double_fork(sb):
     _check_after(sb)  # the grandchild was found and killed
 
 
+def test_no_state_carries_over_between_jobs(sb):
+    """Whatever a job writes (its dir, the work dir above it, /dev/shm) is gone for the next."""
+    write = (
+        "import os\nopen('mine.txt', 'w').write('x')\n"
+        "for p in ['../left.txt', '../../left.txt', '/dev/shm/left.txt']:\n"
+        "    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass\n"
+    )
+    assert sb.run([_py(write)])[0].status == "ok"
+    check = "import os\nprint([os.path.exists(p) for p in ['mine.txt', '../left.txt', '../../left.txt', '/dev/shm/left.txt']])"
+    ex = sb.run([_py(check)])[0]
+    assert ex.stdout == "[False, False, False, False]\n", ex
+
+
 def test_no_process_left_in_container_after_suite(sb):
     ex, _ = _one(sb, _py("import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))"))
     pids = eval(ex.stdout)

@@ -65,10 +65,11 @@ class DockerWorker:
         uid = BASE_UID + index % 1000
         self.container = client.containers.create(
             image,
-            command=["python3", "-I", f"{img.IMAGE_RUNNER_DIR}/runner.py", "--workdir", "/work"],
+            command=["python3", "-I", f"{img.IMAGE_RUNNER_DIR}/runner.py", "--workdir", "/work", "--exclusive"],
             stdin_open=True,
             tty=False,
             network_mode="none",
+            ipc_mode="none",  # no /dev/shm: no writable place outside /work
             read_only=True,
             # The only writable place; no /tmp, so nothing outside a job's own dir (which the
             # runner removes after the job) can carry state from one program to the next.

@@ -8,7 +8,10 @@ times faster than a fresh ``python3`` per program, while every job still gets it
 
 Start
 -----
-    python3 -I runner.py [--workdir DIR]     (or env CODEMIND_WORKDIR; default $TMPDIR or /tmp)
+    python3 -I runner.py [--workdir DIR] [--exclusive]
+                                            (or env CODEMIND_WORKDIR; default $TMPDIR or /tmp;
+                                             --exclusive: DIR is the runner's alone, scrub it
+                                             after every job)
 
 The runner makes a private ``codemind-runner-<pid>-<random>`` directory under the work dir and
 removes it when stdin reaches EOF (a SIGKILLed runner leaves it behind).
@@ -156,6 +159,8 @@ def _parse_args(argv: list[str]) -> dict:
             opts["workdir"] = next(it)
         elif arg.startswith("--workdir="):
             opts["workdir"] = arg.split("=", 1)[1]
+        elif arg == "--exclusive":  # the workdir is ours alone (a container's tmpfs): scrub it
+            opts["exclusive"] = True
         else:
             sys.stderr.write(f"runner: unknown argument {arg!r}\n")
             sys.exit(2)
@@ -165,7 +170,9 @@ def _parse_args(argv: list[str]) -> dict:
 class Runner:
     """The fork server: owns the protocol fds, the work dir and the child bookkeeping."""
 
-    def __init__(self, workdir: str):
+    def __init__(self, workdir: str, exclusive: bool = False):
+        self.workdir = workdir
+        self.exclusive = exclusive
         self.libc = _libc()
         self.subreaper = False
         if self.libc is not None and sys.platform.startswith("linux"):
@@ -277,6 +284,27 @@ class Runner:
             return self.supervise(job, limits, self.jobdir, handler)
         finally:
             self.reset_jobdir()
+            if self.exclusive:
+                self.scrub_workdir()
+
+    def scrub_workdir(self) -> None:
+        """With --exclusive the whole workdir is the runner's (in Docker: the container's only
+        writable place), so anything a job wrote outside its job dir is removed: no state
+        reaches the next job. Two scandirs when nothing was left, which is the usual case."""
+        for parent, keep in ((self.workdir, self.root), (self.root, self.jobdir)):
+            try:
+                with os.scandir(parent) as entries:
+                    extra = [e for e in entries if e.path != keep]
+            except OSError:
+                continue
+            for e in extra:
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        _rmtree(e.path)
+                    else:
+                        os.unlink(e.path)
+                except OSError:
+                    pass
 
     def reset_jobdir(self) -> None:
         """Empty the job dir (most programs write nothing, so usually one scandir)."""
@@ -920,7 +948,7 @@ def _signame(sig: int) -> str:
 def main(argv: list[str]) -> int:
     _ensure_hash_seed()
     opts = _parse_args(argv)
-    runner = Runner(opts["workdir"])
+    runner = Runner(opts["workdir"], exclusive=bool(opts.get("exclusive")))
     for name in PRELOAD:
         try:
             __import__(name)
