@@ -41,7 +41,7 @@ from codemind.schema import ExecJob, Execution, Limits
 
 TIMEOUT = 3.0
 DEFAULT_HASH_SEED = 0
-BATCH_SIZE = 64
+BATCH_SIZE = 128
 Route = Literal["parse", "literal", "batch", "single"]
 _PROBE_STRING = "codemind-hash-seed-probe"
 VERDICTS = ("passed", "failed", "timed out")
@@ -223,6 +223,15 @@ _SAFE_NODES = (
 )
 
 
+def _small_repeat(node: ast.BinOp) -> bool:
+    """``'ab' * 33`` and the like: a constant factor small enough that nothing can explode."""
+    for a, b in ((node.left, node.right), (node.right, node.left)):
+        if isinstance(a, ast.Constant) and type(a.value) is int and abs(a.value) <= 10_000:
+            if isinstance(b, ast.Constant) or (isinstance(b, (ast.List, ast.Tuple)) and len(b.elts) <= 100):
+                return True
+    return False
+
+
 def _calls_only_f(node: ast.AST) -> bool:
     """Only literals, operators and calls of f: running it runs nothing but f."""
     for sub in ast.walk(node):
@@ -232,7 +241,9 @@ def _calls_only_f(node: ast.AST) -> bool:
             return False
         if isinstance(sub, ast.Call) and not (isinstance(sub.func, ast.Name) and sub.func.id == "f"):
             return False
-        if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Pow, ast.LShift, ast.Mult)):
+        if isinstance(sub, ast.BinOp) and isinstance(sub.op, (ast.Pow, ast.LShift)):
+            return False
+        if isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.Mult) and not _small_repeat(sub):
             return False
         if isinstance(sub, ast.Name) and not any(
             isinstance(p, ast.Call) and p.func is sub for p in ast.walk(node)

@@ -11,19 +11,22 @@ leaderboard files were scored with 2024-01; the three July-2024 files
 ``gpt-4-turbo-2024-04-09+cot_temp0.2_input``, ``gpt-4o+cot_temp0.2_input`` and
 ``gpt-4o+cot_temp0.2_output`` with 2024-04 (for every other file both rules agree).
 
-Execution: every distinct check program (same sample + same generation string) runs once, all
-in one ``sandbox.run`` batch (long-lived fork-server workers, 3 s per check). ``cache`` (a
-dict the caller owns) shares verdicts across files.
+Execution: every distinct check (same sample + same generation string) is decided once, in
+one ``sandbox.run`` batch of long-lived fork-server jobs (scoring/checks.py: by parsing, by
+literal comparison, in batches of ``f(...)`` calls, or alone), with a 3 s CPU-time limit per
+check (load-independent; upstream's 3 s wall clock on an idle machine). ``cache`` (a dict the
+caller owns) shares verdicts across files.
 
 Hash seed policy. Upstream forked all checks of one run from one parent with a random hash
 seed, so a check that iterates a set of strings could pass or fail by chance (sample_664,
-GPT-4's ``f({"3", "4"})`` passes under PYTHONHASHSEED 5 or 6 only). Here every check runs
-under a pinned seed (``hash_seed``, default 0, recorded in the output). Checks that can
-depend on the seed at all (a static filter, ``may_depend_on_hash_seed``) are also run under
-``probe_seeds``; those whose verdict changes are listed in ``seed_sensitive`` with their
-verdict per seed, so a reader sees exactly which problems are luck. ``hash_seed`` reproduces a
-run made with that seed; the seed that reproduces each published file is in
-tests/test_rescore.py (``PUBLISHED_SEEDS``).
+GPT-4's ``f({"3", "4"})`` passes under PYTHONHASHSEED 5 or 6 only). Here:
+* checks whose verdict cannot depend on the seed (static filter ``may_depend_on_hash_seed``:
+  no set/frozenset/hash/id/dict-view set operations anywhere) run once, seed-free;
+* the others run under ``hash_seed`` (default 0, pinned and recorded in the output) and under
+  every ``probe_seeds`` seed (default 1-7); those whose verdict changes are listed in
+  ``seed_sensitive`` with the verdict per seed, so a reader sees which problems are luck;
+* ``hash_seed=s`` reproduces a run made under seed s; the seed that reproduces each published
+  file is in tests/test_rescore.py (``PUBLISHED_SEEDS``).
 """
 
 from __future__ import annotations
@@ -127,7 +130,7 @@ def rescore_file(
     sandbox: Sandbox | None = None,
     mode: str | None = None,
     data_dir: str | Path | None = None,
-    hash_seed: int = DEFAULT_HASH_SEED,
+    hash_seed: int | None = None,
     probe_seeds: Sequence[int] | None = DEFAULT_PROBE_SEEDS,
     timeout: float = TIMEOUT,
     cache: Verdicts | None = None,
@@ -136,6 +139,7 @@ def rescore_file(
     """Score one file. Keys: pass_at_1, pass_at_5, n_problems, per_problem {id: {n, c, results}},
     rule, mode, hash_seed, probe_seeds, seed_sensitive, skipped, checks_executed, seconds."""
     t0 = time.perf_counter()
+    hash_seed = DEFAULT_HASH_SEED if hash_seed is None else int(hash_seed)
     rule = rule or "2024-01"
     if rule not in RULES:
         raise UserError(f"unknown rule '{rule}' (known: {', '.join(RULES)})")
