@@ -212,6 +212,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "pids": 256,
     "cpus": None,
     "java_batch": 400,  # most programs in one javac call
+    "java_warm": True,  # run Java jobs in warm batch JVMs first (see java.run_java)
 }
 
 
@@ -275,6 +276,8 @@ class DockerSandbox(Sandbox):
             "image": self.image,
             "image_id": self.image_id,
             "runner_protocol": 1,
+            "java": {"jvm_flags": jv.FAST_JVM_FLAGS, "javac_flags": jv.JAVAC_FLAGS, "warm_batch": self.opts["java_warm"],
+                     "batch_runtime": jv.content_hash_of_batch_main()},
             "container": {k: self.opts[k] for k in ("memory_mb", "tmpfs_mb", "pids")}
             | {"network": "none", "read_only": True, "cap_drop": "ALL", "no_new_privileges": True,
                "user": "non-root"},
@@ -337,7 +340,8 @@ class DockerSandbox(Sandbox):
             for i, ex in zip(py, self._map([jobs[i] for i in py], progress)):
                 out[i] = ex
         if ja:
-            runs = jv.run_java([jobs[i] for i in ja], self._map, self.n, self.opts["java_batch"], progress)
+            runs = jv.run_java([jobs[i] for i in ja], self._map, self.n, self.opts["java_batch"], progress,
+                               warm=self.opts["java_warm"])
             for i, ex in zip(ja, runs):
                 out[i] = ex.model_copy(update={"runtime": self.runtime})
         return out  # type: ignore[return-value]

@@ -410,6 +410,12 @@ public final class BatchMain {
 }
 '''
 
+def content_hash_of_batch_main() -> str:
+    import hashlib
+
+    return hashlib.sha256(BATCH_MAIN_SOURCE.encode()).hexdigest()[:16]
+
+
 BATCH_UNIT = JavaUnit(BATCH_PKG, f"{BATCH_PKG}/BatchMain.java", BATCH_MAIN_SOURCE, f"{BATCH_PKG}.BatchMain")
 
 BATCH_SCRIPT = r'''
