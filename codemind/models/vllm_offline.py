@@ -28,7 +28,9 @@ _ENGINE_DEFAULTS: dict[str, Any] = {
     "trust_remote_code": False,
     "enable_prefix_caching": True,
 }
-_OPTIONS = set(_ENGINE_DEFAULTS) | {"chat", "download_dir"}
+# max_concurrency is accepted (the pipeline passes it to every backend) and ignored:
+# vLLM schedules the whole batch itself.
+_OPTIONS = set(_ENGINE_DEFAULTS) | {"chat", "download_dir", "max_concurrency"}
 
 RenderChat = Callable[[list[dict[str, str]]], str]
 
