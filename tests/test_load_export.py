@@ -117,6 +117,21 @@ def test_load_skips_torn_last_line_and_rejects_bad_paths(runs, tmp_path):
         codemind.load(str(tmp_path / "nothing-*"))
 
 
+def test_load_sees_appended_samples(runs, tmp_path):
+    import shutil
+
+    run = tmp_path / "growing"
+    shutil.copytree(runs["gpt4"], run)
+    first = codemind.load(run)
+    lines = (run / "samples.jsonl").read_text().splitlines(keepends=True)
+    extra = json.loads(lines[0])
+    extra["sample_index"] = 99
+    with (run / "samples.jsonl").open("a") as f:
+        f.write(json.dumps(extra) + "\n")
+    second = codemind.load(run)
+    assert len(second) == len(first) + 1 and (second.sample_index == 99).sum() == 1
+
+
 def test_import_codemind_stays_light():
     code = "import sys, codemind; print(any(m in sys.modules for m in ('pandas', 'pyarrow', 'numpy')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
