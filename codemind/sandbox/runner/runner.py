@@ -448,6 +448,8 @@ class Runner:
         os.closerange(4, self.max_fd)  # protocol fds, pipe originals, everything else
         os.chdir(workdir)
         os.umask(0o077)
+        if self.pid == 1:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the runner's PID-1 handler is not the program's
         cpu = max(1, math.ceil(float(limits["cpu_seconds"])))
         _setrlimit(resource.RLIMIT_CORE, 0)
         _setrlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
@@ -945,10 +947,18 @@ def _signame(sig: int) -> str:
         return f"signal {sig}"
 
 
+def _terminate(signum, frame) -> None:
+    raise SystemExit(0)
+
+
 def main(argv: list[str]) -> int:
     _ensure_hash_seed()
     opts = _parse_args(argv)
     runner = Runner(opts["workdir"], exclusive=bool(opts.get("exclusive")))
+    if runner.pid == 1:
+        # A namespace's PID 1 ignores signals it has no handler for, so `docker stop` would
+        # wait for its timeout: exit cleanly instead (the running job is killed on the way out).
+        signal.signal(signal.SIGTERM, _terminate)
     for name in PRELOAD:
         try:
             __import__(name)
