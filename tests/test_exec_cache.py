@@ -117,3 +117,25 @@ def test_default_path_honours_env(monkeypatch, tmp_path):
 def test_runtime_is_part_of_the_key():
     job = ExecJob(source="print(1)")
     assert job.key("process-a") != job.key("process-b")
+
+
+def test_concurrent_writers_share_one_file(tmp_path):
+    """Two processes filling the same cache at once (WAL + busy timeout): nothing is lost."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from codemind.sandbox.cache import ExecCache
+        from codemind.schema import Execution
+        cache = ExecCache(sys.argv[1])
+        for batch in range(20):
+            cache.put_many((f"{sys.argv[2]}-{batch}-{i}", Execution(status="ok", stdout=str(i)))
+                           for i in range(50))
+        cache.close()
+        """
+    )
+    path = tmp_path / "shared.sqlite"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), tag]) for tag in ("a", "b")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with ExecCache(path) as cache:
+        assert len(cache) == 2 * 20 * 50
+        assert cache.get("b-19-49").stdout == "49"
