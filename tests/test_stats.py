@@ -122,7 +122,11 @@ def test_with_without():
     assert (r["n_with"], r["n_without"], r["programs_with"], r["programs_without"]) == (40, 40, 20, 20)
     assert r["acc_with"] == 0.0 and r["acc_without"] == 1.0 and r["diff"] == -1.0
     assert r["diff_ci"] == pytest.approx((-1.0, -1.0))
-    assert r["ci_with"] == wilson(0, 40)
+    # two samples per program: the side intervals come from the program bootstrap too
+    assert r["ci_with"] == pytest.approx((0.0, 0.0)) and r["ci_without"] == pytest.approx((1.0, 1.0))
+    # one sample per program: Wilson
+    single = with_without(correct[::2], has[::2], prog[::2], seed=0)
+    assert single["ci_with"] == wilson(0, 20) and single["ci_without"] == wilson(20, 20)
     # too few programs on one side: no bootstrap interval rather than a falsely narrow one
     few = with_without([True, False, True, True], [True, False, False, False], [0, 1, 2, 3])
     assert few["diff"] == pytest.approx(1.0 - 2 / 3) and few["diff_ci"] is None

@@ -160,7 +160,8 @@ def with_without(
     seed: int = 0, min_clusters: int = 5,
 ) -> dict:
     """Accuracy of samples whose program has a construct vs those without, each with a
-    Wilson interval, and the difference with a clustered bootstrap interval (programs are
+    95% interval (Wilson; bootstrap over programs when programs have several samples and
+    each side has ``min_clusters`` programs), and the difference with a clustered bootstrap interval (programs are
     resampled; the with/without split is a property of the program, so it moves with it).
     With fewer than ``min_clusters`` programs on a side the bootstrap cannot show the
     uncertainty (one program resampled is always itself), so ``diff_ci`` is None."""
@@ -185,8 +186,15 @@ def with_without(
         return out
     w = _cluster_weights(k, b, seed)
     den1, den0 = w @ m1, w @ m0
-    ok = (den1 > 0) & (den0 > 0)  # resamples that drew both groups
-    diffs = (w @ s1)[ok] / den1[ok] - (w @ s0)[ok] / den0[ok]
+    acc1 = np.divide(w @ s1, den1, out=np.full(den1.shape, np.nan), where=den1 > 0)
+    acc0 = np.divide(w @ s0, den0, out=np.full(den0.shape, np.nan), where=den0 > 0)
+    # several samples per program: Wilson would count them as independent; use the
+    # program-level bootstrap for each side too
+    if n1 > out["programs_with"]:
+        out["ci_with"] = tuple(float(x) for x in np.nanquantile(acc1, [0.025, 0.975]))
+    if n0 > out["programs_without"]:
+        out["ci_without"] = tuple(float(x) for x in np.nanquantile(acc0, [0.025, 0.975]))
+    diffs = (acc1 - acc0)[(den1 > 0) & (den0 > 0)]  # resamples that drew both groups
     if diffs.size:
         lo, hi = np.quantile(diffs, [0.025, 0.975])
         out["diff_ci"] = (float(lo), float(hi))
