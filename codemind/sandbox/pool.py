@@ -160,6 +160,8 @@ class RunnerClient:
         self.to_runner, self.from_runner = transport.start()
         self._out_fd = self.to_runner.fileno()
         self._in_fd = self.from_runner.fileno()
+        self._poller = select.poll()
+        self._poller.register(self._in_fd, select.POLLIN)
         hello = self._read(time.monotonic() + HELLO_TIMEOUT)
         info = hello.get("hello") if isinstance(hello, dict) else None
         if not isinstance(info, dict) or info.get("protocol") != PROTOCOL:
@@ -198,8 +200,7 @@ class RunnerClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RunnerDied("runner did not answer in time (host backstop)")
-            ready, _, _ = select.select([self._in_fd], [], [], remaining)
-            if not ready:
+            if not self._poller.poll(max(1, int(remaining * 1000))):  # poll: fds may exceed 1024
                 continue
             chunk = os.read(self._in_fd, n - len(buf))
             if not chunk:
