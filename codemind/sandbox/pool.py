@@ -8,21 +8,23 @@ host-side backstop timeout in case a runner hangs.
 
 Plugging in another transport (e.g. Docker)::
 
-    class DockerExecTransport(Transport):
-        def start(self) -> tuple[BinaryIO, BinaryIO]:
-            self.proc = subprocess.Popen(
-                ["docker", "exec", "-i", container, "python3", "-I", "/opt/codemind/runner.py",
-                 "--workdir", "/work"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr_file(),
-                start_new_session=True)
-            return self.proc.stdin, self.proc.stdout      # host->runner, runner->host
-        def alive(self) -> bool: return self.proc.poll() is None
-        def kill(self) -> None: ...  # kill the exec'd runner (and its container if one per runner)
+    class DockerExecTransport(PipeTransport):          # a runner = one local subprocess
+        def __init__(self, container: str):
+            super().__init__()
+            self.container = container
+        def command(self) -> list[str]:
+            return ["docker", "exec", "-i", self.container, "python3", "-I",
+                    "/opt/codemind/runner/runner.py", "--workdir", "/work"]
+        def kill(self) -> None:
+            super().kill()      # EOF, then SIGKILL to the local `docker exec` client ...
+            ...                 # ... which does not kill the runner inside: do that here
 
-    pool = WorkerPool(DockerExecTransport, workers=4, runtime=sandbox.runtime)
+    pool = WorkerPool(lambda: DockerExecTransport(cid), workers=4, runtime=sandbox.runtime)
     executions = pool.run(jobs, progress)          # list[Execution], in job order
     pool.close()
 
+A transport that is not one local subprocess implements ``Transport`` directly: ``start()``
+returns (pipe to the runner's stdin, pipe from its stdout), ``alive()`` and ``kill()``.
 ``start`` may also return the pipes of a container whose main process *is* the runner
 (``docker run -i --rm ... python3 -I runner.py``). The transport factory is called once per
 worker slot and again whenever a runner has to be replaced. ``PipeTransport`` below does the
