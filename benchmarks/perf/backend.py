@@ -81,10 +81,10 @@ def start_stub() -> tuple[mp.Process, str]:
     return proc, f"http://127.0.0.1:{port}/v1"
 
 
-async def _bare(base_url: str, n: int, concurrency: int) -> float:
+async def _bare(base_url: str, n: int, concurrency: int) -> tuple[float, float]:
     from openai import AsyncOpenAI
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     client = AsyncOpenAI(api_key="sk-bench", base_url=base_url, max_retries=0, timeout=600.0)
     sem = asyncio.Semaphore(concurrency)
 
@@ -102,33 +102,35 @@ async def _bare(base_url: str, n: int, concurrency: int) -> float:
 
     texts = await asyncio.gather(*(one(i) for i in range(n)))
     await client.close()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert len(texts) == n and all(texts)
-    return n / elapsed
+    return n / elapsed, cpu / n
 
 
-def bare_rps(base_url: str, n: int, concurrency: int) -> float:
+def bare_rps(base_url: str, n: int, concurrency: int) -> tuple[float, float]:
+    """(requests/s, client CPU seconds per request) of the bare loop."""
     return asyncio.run(_bare(base_url, n, concurrency))
 
 
-def backend_rps(base_url: str, n: int, concurrency: int) -> float:
+def backend_rps(base_url: str, n: int, concurrency: int) -> tuple[float, float]:
+    """(requests/s, client CPU seconds per request, all threads) of OpenAIBackend."""
     from codemind.models.openai_api import OpenAIBackend
     from codemind.schema import GenerationParams, GenRequest
 
     reqs = [GenRequest(item_key=f"i{i}", sample_index=0, prompt=f"prompt {i}") for i in range(n)]
     backend = OpenAIBackend("stub", GenerationParams(), base_url=base_url, max_concurrency=concurrency)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     gens = list(backend.generate(reqs))
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert len(gens) == n and all(g.error_kind is None for g in gens), gens[0]
-    return n / elapsed
+    return n / elapsed, cpu / n
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     proc, base_url = start_stub()
     try:
@@ -141,11 +143,17 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.join(5)
+    b_rps, b_cpu = [r for r, _ in bare], [c for _, c in bare]
+    o_rps, o_cpu = [r for r, _ in ours], [c for _, c in ours]
     print(f"requests per round: {args.requests}, concurrency: {args.concurrency}, rounds: {args.rounds}")
-    print(f"bare asyncio + AsyncOpenAI : best {max(bare):8.1f} req/s  median {statistics.median(bare):8.1f}")
-    print(f"codemind openai backend    : best {max(ours):8.1f} req/s  median {statistics.median(ours):8.1f}")
-    print(f"ratio (best / best)        : {max(ours) / max(bare):.3f}")
-    print(f"ratio (median / median)    : {statistics.median(ours) / statistics.median(bare):.3f}")
+    print(f"bare asyncio + AsyncOpenAI : best {max(b_rps):8.1f} req/s  median {statistics.median(b_rps):8.1f}"
+          f"  client CPU {1000 * statistics.median(b_cpu):.3f} ms/req")
+    print(f"codemind openai backend    : best {max(o_rps):8.1f} req/s  median {statistics.median(o_rps):8.1f}"
+          f"  client CPU {1000 * statistics.median(o_cpu):.3f} ms/req")
+    print(f"ratio req/s (best / best)      : {max(o_rps) / max(b_rps):.3f}")
+    print(f"ratio req/s (median / median)  : {statistics.median(o_rps) / statistics.median(b_rps):.3f}")
+    print(f"ratio CPU/req (bare / backend) : {statistics.median(b_cpu) / statistics.median(o_cpu):.3f}"
+          "  (load-insensitive: >= 0.95 means the backend costs at most ~5% more CPU per request)")
 
 
 if __name__ == "__main__":
