@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rescore speed of one CRUXEval result file vs a one-subprocess-per-check baseline.
 
-    python benchmarks/perf/rescore.py [--file NAME] [--baseline-sample 300] [--fork-sample 1000]
+    python benchmarks/perf/rescore.py [--file NAME ...] [--baseline-sample 300] [--fork-sample 1000]
 
 Prints, in one run:
   * baseline: ``python3 -c <check program>`` per check (timeout 3 s), on a random sample of the
@@ -49,24 +49,29 @@ def baseline(checks) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--file", default="codellama-7b_temp0.2_output.json")
+    ap.add_argument("--file", action="append", default=None,
+                    help="result file name (repeatable; default: codellama-7b_temp0.2 output and input)")
     ap.add_argument("--baseline-sample", type=int, default=300)
     ap.add_argument("--fork-sample", type=int, default=1000)
     ap.add_argument("--sandbox", default="process")
     args = ap.parse_args()
 
     root = default_data_dir()
-    path = root / "cruxeval" / "evaluation_results" / args.file
     data = load_dataset(root)
+    for name in args.file or ["codellama-7b_temp0.2_output.json", "codellama-7b_temp0.2_input.json"]:
+        bench_file(root / "cruxeval" / "evaluation_results" / name, data, args)
+
+
+def bench_file(path, data, args) -> None:
     checks = all_checks(path, data)
     rng = random.Random(0)
     n = len(checks)
-    print(f"file: {args.file}  checks: {n} ({len(set(checks))} distinct)")
+    print(f"file: {path.name}  checks: {n} ({len(set(checks))} distinct)")
 
     sample = rng.sample(checks, min(args.baseline_sample, n))
     t_base = baseline(sample)
     rate_base = len(sample) / t_base
-    print(f"baseline  python3 -c per check : {len(sample)} checks in {t_base:.1f}s = {rate_base:.1f} checks/s"
+    print(f"  baseline, python3 -c per check   : {len(sample)} checks in {t_base:.1f}s = {rate_base:.1f} checks/s"
           f" -> {n / rate_base:.0f}s for the file (extrapolated)")
 
     fork_sample = rng.sample(checks, min(args.fork_sample, n))
@@ -76,7 +81,7 @@ def main() -> None:
         run_checks(fork_sample, sb, fast=False)
         t_fork = time.perf_counter() - t0
     rate_fork = len(fork_sample) / t_fork
-    print(f"fork server, one job per check  : {len(fork_sample)} checks in {t_fork:.1f}s = {rate_fork:.1f} checks/s"
+    print(f"  fork server, one job per check   : {len(fork_sample)} checks in {t_fork:.1f}s = {rate_fork:.1f} checks/s"
           f" -> {n / rate_fork:.0f}s for the file (extrapolated)")
 
     t0 = time.perf_counter()
@@ -84,11 +89,11 @@ def main() -> None:
         res = rescore_file(path, sandbox=sb, dataset=data)
     t_full = time.perf_counter() - t0
     rate_full = n / t_full
-    print(f"codemind rescore_file (whole file): {n} checks in {t_full:.1f}s = {rate_full:.1f} checks/s"
-          f"  pass@1 {res['pass_at_1']:.4f}  pass@5 {res['pass_at_5']:.4f}  routes {res['routes']}"
-          f"  seed-sensitive {len(res['seed_sensitive'])}")
-    print(f"speed-up vs python3 -c per check: {rate_full / rate_base:.1f}x  "
-          f"(fork server alone: {rate_fork / rate_base:.1f}x)")
+    print(f"  codemind rescore_file, whole file: {n} checks in {t_full:.1f}s = {rate_full:.1f} checks/s"
+          f" (pass@1 {res['pass_at_1']:.4f}, pass@5 {res['pass_at_5']:.4f}, routes {res['routes']},"
+          f" seed-sensitive {len(res['seed_sensitive'])})")
+    print(f"  speed-up vs python3 -c per check : {rate_full / rate_base:.1f}x"
+          f" (fork server alone: {rate_fork / rate_base:.1f}x)")
 
 
 if __name__ == "__main__":
