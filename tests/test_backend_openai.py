@@ -26,12 +26,20 @@ def _no_ambient_key(monkeypatch):
 
 @pytest.fixture
 def fault_server():
-    with FaultServer(stall_seconds=1.5) as srv:
+    # stalls far past the client timeout, and a timeout generous enough that a healthy
+    # request on a loaded CI machine never hits it (attempt counts are asserted exactly)
+    with FaultServer(stall_seconds=4.0) as srv:
+        yield srv
+
+
+@pytest.fixture
+def short_stall_server():
+    with FaultServer(stall_seconds=1.0) as srv:
         yield srv
 
 
 def backend(base_url: str, params: GenerationParams | None = None, **options):
-    opts = {"timeout": 0.5, "base_delay": 0.01, "max_delay": 0.05, "max_retries": 3}
+    opts = {"timeout": 1.5, "base_delay": 0.01, "max_delay": 0.05, "max_retries": 3}
     opts.update(options)
     return BACKENDS.get("openai")("fault-model", params or GenerationParams(), base_url=base_url, **opts)
 
@@ -134,26 +142,28 @@ def test_cap_turns_into_api_error_and_run_goes_on(fault_server):
 
 
 def test_timeout_is_retried_then_capped(fault_server):
-    b = backend(fault_server.base_url, max_retries=1, timeout=0.3)
+    b = backend(fault_server.base_url, max_retries=1, timeout=0.5)
     t0 = time.monotonic()
     (g,) = list(b.generate([req("k", "hang [[fault:stall*all]]")]))
     assert g.error_kind == "api_error" and "timed out" in g.error
     assert len(fault_server.requests_for("hang")) == 2
-    assert time.monotonic() - t0 < 1.5  # bounded by our timeout, not by the 1.5 s stall
+    assert time.monotonic() - t0 < 3.0  # bounded by our timeout, not by the 4 s stalls
 
 
-def test_concurrency_is_bounded(fault_server):
-    b = backend(fault_server.base_url, max_concurrency=3, timeout=2.0)
+def test_concurrency_is_bounded(short_stall_server):
+    fault_server = short_stall_server
+    b = backend(fault_server.base_url, max_concurrency=3, timeout=5.0)
     reqs = [req(f"k{i}", f"c{i} [[fault:stall*1]]") for i in range(6)]
     t0 = time.monotonic()
     gens = list(b.generate(reqs))
     elapsed = time.monotonic() - t0
     assert all(g.error_kind is None for g in gens)
-    # six 1.5 s stalls through three slots need two waves
-    assert elapsed >= 2.9
+    # six 1 s stalls through three slots need two waves
+    assert elapsed >= 1.95
 
 
-def test_stopping_early_cancels_and_cleans_up(fault_server):
+def test_stopping_early_cancels_and_cleans_up(short_stall_server):
+    fault_server = short_stall_server
     before = threading.active_count()
     b = backend(fault_server.base_url, max_concurrency=2, timeout=5.0)
     it = b.generate([req(f"k{i}", f"e{i} [[fault:stall*1]]") for i in range(10)])
