@@ -175,10 +175,10 @@ def test_leaderboard_renders_in_headless_chromium(site):
         shutil.rmtree(profile, ignore_errors=True)
     assert page["title"] == "CodeMind leaderboard"
     tables = {t["id"]: t for t in page["tables"]}
-    assert tables["cruxeval-python-ier-cruxeval-direct-ranking"]["rows"] == 2
-    assert tables["avatar-java-ier-codemind-ranking"]["rows"] == 2
+    assert tables["cruxeval-python-ier-cruxeval-direct-ranking"]["rows"] >= 2
+    assert tables["avatar-java-ier-codemind-ranking"]["rows"] >= 2
     constructs = tables["cruxeval-python-ier-cruxeval-direct-constructs"]
     assert constructs["rows"] >= 5 and "nested_loop" in constructs["text"] and "gpt-4-0613" in constructs["text"]
-    assert tables["cruxeval-python-ier-cruxeval-direct-paired"]["rows"] == 1
-    assert len(page["images"]) == 4
+    assert tables["cruxeval-python-ier-cruxeval-direct-paired"]["rows"] >= 1
+    assert len(page["images"]) >= 4
     assert all(i["w"] > 0 and i["h"] > 0 for i in page["images"]), page["images"]
