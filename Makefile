@@ -6,7 +6,9 @@ install:
 	bash scripts/setup.sh
 	codemind run --benchmark cruxeval --task ier --limit 50
 
-# Install what the tests need (Docker engine + sandbox image, llama-cpp-python), run them.
+# Install what the tests need (Docker engine + sandbox image, llama-cpp-python, a headless
+# browser for the leaderboard page test), then run them.
 test:
 	bash scripts/setup.sh
+	bash .ci/setup-chromium.sh
 	python3 -m pytest -q -ra
