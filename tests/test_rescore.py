@@ -26,9 +26,18 @@ S664_GPT4 = 'f({"3", "4"})'
 
 # The hash seed under which each published file's seed-sensitive checks give the stored
 # verdicts (upstream ran every check of a file under one random seed). Files not listed: 0.
+# Over all 134 files and seeds 0-7 the only seed-sensitive checks are sample_664's
+# f({"3", "4"}) / f({'3', '4'}) (pass under seeds 5 and 6 only): stored True in both GPT-4-0613
+# input files, stored False in both Magicoder input files.
 PUBLISHED_SEEDS: dict[str, int] = {
     "gpt-4-0613_temp0.2_input.json": 5,
+    "gpt-4-0613_temp0.8_input.json": 5,
 }
+# Per-check CPU limit for the all-files test. Upstream allowed 3 s; ~660 distinct published
+# checks never terminate, so the limit is most of this test's cost. Every published check that
+# terminates needs < 1 s CPU here (the slowest, sample_714's f(['x'*1000000000]), ~0.9 s; it is
+# stored True), so 1.5 s gives the same verdicts as 3 s at half the cost.
+ALL_FILES_TIMEOUT = 1.5
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +210,7 @@ def _published():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 @needs_data
 def test_all_published_files_reproduce(sandbox):
     rows = _published()
@@ -212,13 +222,18 @@ def test_all_published_files_reproduce(sandbox):
         path = CRUX / rel
         stored = json.loads(path.read_text())
         seed = PUBLISHED_SEEDS.get(path.name, 0)
-        r = rescore_file(path, rule=rule_of[follows], sandbox=sandbox, hash_seed=seed, cache=cache)
+        r = rescore_file(path, rule=rule_of[follows], sandbox=sandbox, hash_seed=seed, cache=cache,
+                         timeout=ALL_FILES_TIMEOUT)
         if abs(r["pass_at_1"] - stored["pass_at_1"]) >= 1e-9 or abs(r["pass_at_5"] - stored["pass_at_5"]) >= 1e-9:
             wrong.append((path.name, r["pass_at_1"], stored["pass_at_1"], r["pass_at_5"], stored["pass_at_5"]))
         if follows == "both":  # either rule reproduces these files
-            other = rescore_file(path, rule="2024-04", sandbox=sandbox, hash_seed=seed, cache=cache, probe_seeds=())
+            other = rescore_file(path, rule="2024-04", sandbox=sandbox, hash_seed=seed, cache=cache, probe_seeds=(),
+                                 timeout=ALL_FILES_TIMEOUT)
             assert abs(other["pass_at_1"] - stored["pass_at_1"]) < 1e-9, path.name
         if r["seed_sensitive"]:
             sensitive[path.name] = sorted({s["sample_id"] for s in r["seed_sensitive"]})
     assert wrong == []
-    assert "sample_664" in sensitive["gpt-4-0613_temp0.2_input.json"]
+    # the known seed-sensitive problem is reported wherever its seed-dependent answer occurs
+    assert {name for name, ids in sensitive.items() if "sample_664" in ids} >= {
+        "gpt-4-0613_temp0.2_input.json", "gpt-4-0613_temp0.8_input.json",
+        "magicoder-ds-7b_temp0.2_input.json", "magicoder-ds-7b_temp0.8_input.json"}
