@@ -47,25 +47,29 @@ def authors_verdicts(path: Path) -> dict[str, bool]:
 
 
 def run_samples(benchmark: str, language: str, replay: Path, judge: str, sandbox: str | None, out: Path,
-                extraction: str = "auto") -> list[dict]:
+                extraction: str = "auto", limit: int | None = None) -> list[dict]:
     from codemind.config import RunConfig
     from codemind.pipeline import run
 
     config = RunConfig(benchmark=benchmark, language=language, task="ier", model=f"replay:{replay}", judge=judge,
-                       sandbox=sandbox, out=out, extraction=extraction)  # fmt: skip
+                       sandbox=sandbox, out=out, extraction=extraction, limit=limit)  # fmt: skip
     run(config)
     with (out / "samples.jsonl").open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def compare(benchmark: str, language: str, model: str, data: Path, sandbox: str | None, work: Path) -> dict:
+def compare(benchmark: str, language: str, model: str, data: Path, sandbox: str | None, work: Path,
+            limit: int | None = None) -> dict:
     replay = generations_file(data, model, benchmark, language)
     authors = authors_verdicts(replay)
     tag = f"{model}-{benchmark}-{language}"
-    exact = run_samples(benchmark, language, replay, "codemind-exact", sandbox, work / f"{tag}-exact")
+    exact = run_samples(benchmark, language, replay, "codemind-exact", sandbox, work / f"{tag}-exact", limit=limit)
+    if limit:  # the authors' numbers over the same first programs
+        kept = {s["program_id"] for s in exact} | set(sorted(authors)[:limit])
+        authors = {i: v for i, v in authors.items() if i in kept}
     # the exact CodeMind parse keeps the newline after <<<Output>>>, which the stdout judge
     # does not drop (it normalises line ends only): its answers are read with the lenient parse
-    stdout = run_samples(benchmark, language, replay, "stdout", sandbox, work / f"{tag}-stdout", "lenient")
+    stdout = run_samples(benchmark, language, replay, "stdout", sandbox, work / f"{tag}-stdout", "lenient", limit)
     ours = {s["program_id"]: s["correct"] for s in exact}
     run_ids = [i for i in ours if i in authors]
     disagree = sorted(i for i in run_ids if ours[i] != authors[i])
@@ -115,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     ap.add_argument("--only", action="append", default=[], help="benchmark-language, e.g. avatar-java")
     ap.add_argument("--work", type=Path, default=None, help="run directories (default: a temp dir)")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N programs of each benchmark")
     args = ap.parse_args(argv)
     data = Path(os.environ.get("CODEMIND_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
     os.environ["CODEMIND_DATA"] = str(data)
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and f"{benchmark}-{language}" not in args.only:
             continue
         for model in MODELS:
-            rows.append(compare(benchmark, language, model, data, args.sandbox, work))
+            rows.append(compare(benchmark, language, model, data, args.sandbox, work, args.limit))
             print(f"{model} {benchmark}-{language}: agree {rows[-1]['agree']}/{rows[-1]['run']}", file=sys.stderr)
     print(markdown(rows))
     if args.json:
