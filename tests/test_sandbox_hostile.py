@@ -168,12 +168,19 @@ def test_network_is_unreachable_and_fails_fast(sb):
 
 
 def test_killing_pid1_and_everything(sb):
-    for src in ("import os, signal\nos.kill(1, signal.SIGKILL)\nos.kill(1, signal.SIGTERM)\nprint('alive')",
-                "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('alive')",
-                "import os, signal\nos.kill(-1, signal.SIGKILL)"):
+    """The runner is the container's PID 1 with no signal handlers: no signal a program may
+    send (same uid) reaches it, SIGINT/SIGTERM included."""
+    before = list(sb._ids)
+    for src in ("import os, signal\nfor s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,"
+                " signal.SIGQUIT, signal.SIGALRM, signal.SIGKILL):\n    os.kill(1, s)\nprint('alive')",
+                "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('alive')"):
         ex, _ = _one(sb, _py(src))
-        assert ex.status in ("ok", "killed", "exception"), ex
+        assert (ex.status, ex.stdout) == ("ok", "alive\n"), ex
         _check_after(sb)
+    ex, _ = _one(sb, _py("import os, signal\nos.kill(-1, signal.SIGKILL)"))
+    assert ex.status in ("killed", "exception"), ex
+    _check_after(sb)
+    assert sb._ids == before  # no container had to be replaced
 
 
 def test_escape_process_group_with_setsid_and_double_fork(sb):

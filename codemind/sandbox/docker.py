@@ -65,7 +65,9 @@ class DockerWorker:
         uid = BASE_UID + index % 1000
         self.container = client.containers.create(
             image,
-            command=["python3", "-I", f"{img.IMAGE_RUNNER_DIR}/runner.py", "--workdir", "/work", "--exclusive"],
+            command=["python3", "-I", f"{img.IMAGE_RUNNER_DIR}/runner.py", "--workdir", "/work", "--exclusive",
+                     "--deaf"],
+            stop_signal="SIGKILL",
             stdin_open=True,
             tty=False,
             network_mode="none",
@@ -252,7 +254,11 @@ class DockerSandbox(Sandbox):
         if errors:
             self.close()
             raise UserError(f"could not start sandbox containers: {errors[0]}")
-        self.hello: dict = {}
+        self._runtime = super().runtime  # identity() is fixed from here on
+
+    @property
+    def runtime(self) -> str:
+        return self._runtime
 
     # ------------------------------------------------------------ workers
 
@@ -284,7 +290,8 @@ class DockerSandbox(Sandbox):
         }
 
     def _run_one(self, job: ExecJob) -> Execution:
-        """Run one job on an idle worker; replace a dead worker and retry once."""
+        """Run one job on an idle worker; a worker that dies, hangs or reports a sandbox_error is
+        replaced and the job retried once."""
         failure = ""
         for _attempt in range(2):
             w = self._idle.get()
@@ -300,6 +307,15 @@ class DockerSandbox(Sandbox):
                     self._idle.put(_Placeholder(self))  # type: ignore[arg-type]
                     continue
                 self._idle.put(w)
+                continue
+            if ex.status == "sandbox_error" and _attempt == 0:  # the runner itself is in trouble
+                failure = ex.stderr
+                w.close()
+                try:
+                    self._idle.put(self._spawn())
+                except Exception as e2:
+                    failure += f"; respawn failed: {e2}"
+                    self._idle.put(_Placeholder(self))  # type: ignore[arg-type]
                 continue
             self._idle.put(w)
             return ex.model_copy(update={"runtime": self.runtime})

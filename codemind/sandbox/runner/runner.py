@@ -8,7 +8,7 @@ times faster than a fresh ``python3`` per program, while every job still gets it
 
 Start
 -----
-    python3 -I runner.py [--workdir DIR] [--exclusive]
+    python3 -I runner.py [--workdir DIR] [--exclusive] [--deaf]
                                             (or env CODEMIND_WORKDIR; default $TMPDIR or /tmp;
                                              --exclusive: DIR is the runner's alone, scrub it
                                              after every job)
@@ -161,6 +161,8 @@ def _parse_args(argv: list[str]) -> dict:
             opts["workdir"] = arg.split("=", 1)[1]
         elif arg == "--exclusive":  # the workdir is ours alone (a container's tmpfs): scrub it
             opts["exclusive"] = True
+        elif arg == "--deaf":  # as PID 1, handle no signal at all: programs share our uid
+            opts["deaf"] = True
         else:
             sys.stderr.write(f"runner: unknown argument {arg!r}\n")
             sys.exit(2)
@@ -173,6 +175,7 @@ class Runner:
     def __init__(self, workdir: str, exclusive: bool = False):
         self.workdir = workdir
         self.exclusive = exclusive
+        self.deaf = False  # PID 1 with no signal handlers (--deaf)
         self.libc = _libc()
         self.subreaper = False
         if self.libc is not None and sys.platform.startswith("linux"):
@@ -450,6 +453,8 @@ class Runner:
         os.umask(0o077)
         if self.pid == 1:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the runner's PID-1 handler is not the program's
+            if self.deaf:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
         cpu = max(1, math.ceil(float(limits["cpu_seconds"])))
         _setrlimit(resource.RLIMIT_CORE, 0)
         _setrlimit(resource.RLIMIT_CPU, cpu, cpu + 1)
@@ -955,7 +960,14 @@ def main(argv: list[str]) -> int:
     _ensure_hash_seed()
     opts = _parse_args(argv)
     runner = Runner(opts["workdir"], exclusive=bool(opts.get("exclusive")))
-    if runner.pid == 1:
+    if runner.pid == 1 and opts.get("deaf"):
+        # A namespace's PID 1 gets only the signals it has a handler for. Programs run as the
+        # runner's uid, so any handler (Python's SIGINT -> KeyboardInterrupt included) would let
+        # a program end the runner with os.kill(1, ...): --deaf drops them all (the Docker
+        # sandbox removes its containers with SIGKILL, which needs no handler).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        runner.deaf = True
+    elif runner.pid == 1:
         # A namespace's PID 1 ignores signals it has no handler for, so `docker stop` would
         # wait for its timeout: exit cleanly instead (the running job is killed on the way out).
         signal.signal(signal.SIGTERM, _terminate)
