@@ -59,6 +59,7 @@ def run(
     model: Optional[str] = typer.Option(None, help="openai:M, vllm:PATH, llamacpp:PATH_OR_ALIAS, replay:FILE"),
     base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible server URL"),
     api_key_env: Optional[str] = typer.Option(None, help="env var holding the API key"),
+    endpoint: Optional[str] = typer.Option(None, help="chat or completions (openai: models; default chat)"),
     limit: Optional[int] = typer.Option(None, help="first N programs only"),
     samples: int = typer.Option(1, help="samples per item"),
     temperature: float = typer.Option(0.0),
@@ -83,7 +84,7 @@ def run(
 
     config = _config(
         benchmark=benchmark, language=language, task=task, prompt=prompt, judge=judge, model=model,
-        base_url=base_url, api_key_env=api_key_env, limit=limit, samples=samples, temperature=temperature,
+        base_url=base_url, api_key_env=api_key_env, endpoint=endpoint, limit=limit, samples=samples, temperature=temperature,
         top_p=top_p, max_tokens=max_tokens, seed=seed, inputs=inputs, extraction=extraction, sandbox=sandbox,
         workers=workers, max_concurrency=max_concurrency, data_dir=data_dir, out=out, no_cache=no_cache,
     )

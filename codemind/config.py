@@ -41,6 +41,7 @@ class RunConfig(BaseModel):
     # lenient parse (code fences, chat preambles) for chat backends
     extraction: Literal["auto", "exact", "lenient"] = "auto"
     sandbox: Literal["docker", "process"] | None = None
+    endpoint: Literal["chat", "completions"] | None = None  # OpenAI-compatible servers: which API
     # operational
     base_url: str | None = None
     api_key_env: str | None = None

@@ -85,6 +85,10 @@ def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> 
         options["base_url"] = config.base_url
     if config.api_key_env:
         options["api_key_env"] = config.api_key_env
+    if config.endpoint:
+        if kind != "openai":
+            raise UserError(f"--endpoint applies to openai: models, not {kind}:")
+        options["endpoint"] = config.endpoint
     backend = cls(model, config.params(max_tokens, stop), **options)
     if kind == "replay" or config.no_cache:
         return backend

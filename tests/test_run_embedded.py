@@ -1,0 +1,65 @@
+"""Real models end to end: the embedded Gemma 3 270M in-process (the default model) and
+behind `python -m llama_cpp.server`, reached through the openai backend over HTTP.
+
+The model is weak, so these tests assert that every sample is generated and judged (no
+api_error, nothing lost), not that the answers are right.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_helpers import codemind
+from servers.llama_server import llama_server, missing_reason, skip_or_fail  # noqa: F401 (fixture)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_llama_cpp():
+    reason = missing_reason()
+    if reason:
+        skip_or_fail(reason)
+
+
+def _samples(out):
+    return [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+
+
+def test_ier_through_llama_cpp_server(llama_server, tmp_path):  # noqa: F811
+    out = tmp_path / "run"
+    proc = codemind("run", "--benchmark", "cruxeval", "--task", "ier", "--limit", "3", "--sandbox", "process",
+                    "--model", "openai:gemma3-270m", "--base-url", llama_server, "--endpoint", "completions",
+                    "--out", out, "--json", env={"OPENAI_API_KEY": "local"})
+    assert proc.returncode == 0, proc.stderr
+    samples = _samples(out)
+    assert len(samples) == 3
+    assert all(s["raw"] is not None and s["outcome"] != "api_error" for s in samples), samples
+    report = json.loads(proc.stdout)
+    assert report["metrics"][0]["n"] == 3
+
+
+def test_default_model_is_the_embedded_one(tmp_path):
+    out = tmp_path / "run"
+    proc = codemind("run", "--benchmark", "cruxeval", "--limit", "2", "--sandbox", "process", "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["model"] == "llamacpp:gemma3-270m"
+    assert manifest["backend"]["backend"] == "llamacpp"
+    assert [s["raw"] is not None for s in _samples(out)] == [True, True]
+    again = codemind("run", "--benchmark", "cruxeval", "--limit", "2", "--sandbox", "process", "--out", out, "--json")
+    assert again.returncode == 0 and len(_samples(out)) == 2  # resumed: nothing repeated
+
+
+@pytest.mark.parametrize("task,bench,stages", [
+    ("der", "humaneval", {"synthesis", "reference"}),
+    ("sr", "mbpp", {"with_test", "no_test", "misleading_test"}),
+    ("input", "cruxeval", {None}),
+])
+def test_tasks_with_the_embedded_model(tmp_path, task, bench, stages):
+    out = tmp_path / "run"
+    proc = codemind("run", "--benchmark", bench, "--task", task, "--limit", "1", "--max-tokens", "48",
+                    "--sandbox", "process", "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    samples = _samples(out)
+    assert stages <= {s.get("stage") for s in samples}
+    assert all(s["outcome"] not in ("api_error", "sandbox_error") for s in samples), samples
