@@ -118,3 +118,20 @@ def test_replay_codemind_exact_reproduces_authors_java(sb, data_dir, tmp_path, b
     wrong = [s["program_id"] for s in samples if s["correct"] != authors[s["program_id"]]]
     assert wrong == []
     assert {s["language"] for s in samples} == {"java"}
+
+
+def test_humaneval_x_java_run_end_to_end_with_a_replay_file(sb, data_dir, tmp_path):
+    """`codemind run --benchmark humaneval-x --language java --model replay:FILE` (generic JSONL)."""
+    answers = {"Java/0": "true", "Java/2": "0.5", "Java/3": "true"}  # Java/3 prints false
+    replay = tmp_path / "replay.jsonl"
+    replay.write_text("".join(json.dumps({"item_id": k, "text": f"<<<Analysis>>>\n...\n<<<Output>>>\n{v}\n"
+                                                                  "[END-OF-RESPONSE]"}) + "\n"
+                              for k, v in answers.items()))  # fmt: skip
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "codemind.cli", "run", "--benchmark", "humaneval-x", "--language", "java",
+           "--task", "ier", "--model", f"replay:{replay}", "--limit", "4", "--sandbox", "docker",
+           "--extraction", "lenient", "--out", str(out)]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = {s["program_id"]: s["outcome"] for s in map(json.loads, (out / "samples.jsonl").read_text().splitlines())}
+    assert got == {"Java/0": "correct", "Java/1": "no_generation", "Java/2": "correct", "Java/3": "wrong_value"}
