@@ -262,3 +262,23 @@ def test_cli_doctor_and_exec(tmp_path):
     assert r.returncode == 0 and "status: ok" in r.stdout and "\n5\n" in r.stdout
     r = _cli("exec", str(tmp_path / "missing.py"))
     assert r.returncode == 2 and r.stderr.strip().startswith("error:") and "Traceback" not in r.stderr
+
+
+def test_doctor_without_engine_says_what_to_do():
+    env = dict(os.environ, DOCKER_HOST="unix:///nonexistent/docker.sock")
+    r = subprocess.run([sys.executable, "-m", "codemind.sandbox.cli", "doctor"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 2
+    lines = r.stdout.strip().splitlines()
+    assert len(lines) == 2 and all(l.startswith("FAIL") for l in lines)
+    assert "setup-docker.sh" in lines[0] and "codemind sandbox build" in lines[1]
+    from codemind.sandbox.docker import engine_ready
+
+    os.environ["DOCKER_HOST"], old = "unix:///nonexistent/docker.sock", os.environ.get("DOCKER_HOST")
+    try:
+        assert engine_ready() is False
+    finally:
+        if old is None:
+            del os.environ["DOCKER_HOST"]
+        else:
+            os.environ["DOCKER_HOST"] = old
