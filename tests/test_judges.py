@@ -212,6 +212,11 @@ def test_stdout_normalisation_and_float_tol():
     assert stdout_equal("nan", "nan", float_tol=1e-6)  # identical tokens are equal
 
 
+def test_stdout_ignores_blank_lines_around_the_output():
+    assert stdout_equal("\nYES\n", "YES\n")  # CodeMind's <<<Output>>>\nYES answer format
+    assert not stdout_equal("A\n\nB\n", "A\nB\n")  # blank lines inside the output still count
+
+
 def test_stdout_judge_outcomes():
     it = item("3\n", answer_kind="stdout")
     assert outcomes("stdout", ["3", "4", "", None], it) == [("correct", True), ("wrong_value", False),

@@ -1,6 +1,7 @@
 """Judge for stdin programs (CodeNet/Avatar style, Python or Java): compare predicted stdout
 with the executed stdout after normalisation: ``\\r\\n`` -> ``\\n``, trailing whitespace stripped
-from every line, trailing blank lines dropped. Option ``float_tol`` (default None = off):
+from every line, leading and trailing blank lines dropped (answer formats such as CodeMind's
+``<<<Output>>>\\nYES`` put the output on the line after the tag). Option ``float_tol`` (default None = off):
 when set, lines are split into whitespace-separated tokens and two tokens that both parse as
 floats are equal within that absolute-or-relative tolerance (typical of judge systems).
 """
@@ -16,11 +17,14 @@ from codemind.schema import Judgement
 
 
 def normalise(text: str) -> list[str]:
-    """Lines without trailing whitespace, without trailing empty lines."""
+    """Lines without trailing whitespace, without leading or trailing empty lines."""
     lines = [ln.rstrip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     while lines and not lines[-1]:
         lines.pop()
-    return lines
+    start = 0
+    while start < len(lines) and not lines[start]:
+        start += 1
+    return lines[start:]
 
 
 def _float(tok: str) -> float | None:
