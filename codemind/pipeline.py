@@ -24,7 +24,7 @@ from codemind.judges.base import JUDGES, Case, Judge
 from codemind.models.base import BACKENDS, Backend, parse_spec
 from codemind.sandbox import open_sandbox, resolve_sandbox
 from codemind.sandbox.base import Sandbox
-from codemind.schema import OUTCOMES, Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
+from codemind.schema import Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
 from codemind.store.rundir import RunDir
 from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
 from codemind.tasks.extract import EXTRACTORS, extract
@@ -322,4 +322,4 @@ def _check_replay_matches(backend: Backend, config: RunConfig) -> None:
         )
 
 
-__all__ = ["run", "RunResult", "OUTCOMES"]
+__all__ = ["run", "RunResult"]

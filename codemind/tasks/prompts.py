@@ -64,8 +64,6 @@ class PromptSpec:
             f"prompt '{self.id}' has no template for {program.language} {program.kind} programs of {program.benchmark}"
         )
 
-    def files(self) -> list[str]:
-        return [v["file"] for v in self.variants]
 
 
 @cache
