@@ -128,7 +128,7 @@ def test_python_outcomes(sb):
 
 def test_identity_names_the_image(sb):
     ident = sb.identity()
-    assert ident["sandbox"] == "docker"
+    assert ident["kind"] == "docker"
     assert ident["image"].startswith("codemind-sandbox:") and ident["image_id"].startswith("sha256:")
     assert ident["container"]["network"] == "none"
 

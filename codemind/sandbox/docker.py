@@ -278,7 +278,7 @@ class DockerSandbox(Sandbox):
 
     def identity(self) -> dict:
         return {
-            "sandbox": "docker",
+            "kind": "docker",
             "image": self.image,
             "image_id": self.image_id,
             "runner_protocol": 1,
