@@ -11,8 +11,7 @@ the executed ground truth), and tabulates next to the authors' success lists
                    not run / excluded and is not in our denominators)
     exact          codemind-exact correct / run
     agree          items where codemind-exact's verdict equals the authors' verdict / run
-    stdout         stdout judge on executed ground truth, correct / run (answers read with the
-                   lenient CodeMind parse: the exact one keeps the newline after <<<Output>>>)
+    stdout         stdout judge on executed ground truth, correct / run (same exact parse)
 
 Usage: python benchmarks/codemind_replay.py [--sandbox docker|process] [--json OUT] [--only codenet-java]
 Needs CODEMIND_DATA (the mirror). Executions and runs are cached, so a rerun is fast.
@@ -67,9 +66,7 @@ def compare(benchmark: str, language: str, model: str, data: Path, sandbox: str 
     if limit:  # the authors' numbers over the same first programs
         kept = {s["program_id"] for s in exact} | set(sorted(authors)[:limit])
         authors = {i: v for i, v in authors.items() if i in kept}
-    # the exact CodeMind parse keeps the newline after <<<Output>>>, which the stdout judge
-    # does not drop (it normalises line ends only): its answers are read with the lenient parse
-    stdout = run_samples(benchmark, language, replay, "stdout", sandbox, work / f"{tag}-stdout", "lenient", limit)
+    stdout = run_samples(benchmark, language, replay, "stdout", sandbox, work / f"{tag}-stdout", limit=limit)
     ours = {s["program_id"]: s["correct"] for s in exact}
     run_ids = [i for i in ours if i in authors]
     disagree = sorted(i for i in run_ids if ours[i] != authors[i])
