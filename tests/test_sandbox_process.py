@@ -369,3 +369,16 @@ def test_pool_turns_broken_transports_into_sandbox_errors():
             pool.close()
         assert [r.status for r in results] == ["sandbox_error", "sandbox_error"]
         assert all(needle in r.stderr for r in results), results[0].stderr
+
+
+def test_exit_and_quit_exist_as_in_a_normal_interpreter(sandbox):
+    """The runner starts Python with -S (no site), which would leave exit()/quit() undefined;
+    CodeNet solutions call them."""
+    done, failed, plain = sandbox.run([
+        ExecJob(source="print('a')\nexit()\nprint('never')"),
+        ExecJob(source="quit(3)"),
+        ExecJob(source="print(1)", stdin=""),
+    ])
+    assert (done.status, done.stdout, done.exit_code) == ("ok", "a\n", 0)
+    assert (failed.status, failed.exc_type, failed.exit_code) == ("exception", "SystemExit", 3)
+    assert plain.status == "ok"

@@ -634,6 +634,30 @@ def _child_python(job: dict, result_fd: int) -> None:
     os._exit(exit_code & 0xFF)
 
 
+class _Quitter:
+    """exit() and quit() as the site module defines them. The runner's interpreter starts
+    with -S, which leaves them out, but real programs (CodeNet solutions) call them."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Use {self.name}() or Ctrl-D (i.e. EOF) to exit"
+
+    def __call__(self, code=None):
+        try:
+            sys.stdin.close()
+        except Exception:
+            pass
+        raise SystemExit(code)
+
+
+def _install_quitters() -> None:
+    for name in ("exit", "quit"):
+        if not hasattr(builtins, name):
+            setattr(builtins, name, _Quitter(name))
+
+
 def _exception_record(e: BaseException, status: str) -> dict:
     try:
         tb = e.__traceback__
@@ -976,6 +1000,7 @@ def main(argv: list[str]) -> int:
             __import__(name)
         except Exception:
             pass
+    _install_quitters()
     import gc
 
     import atexit
