@@ -1,6 +1,13 @@
 # The two commands of README.md.
 .PHONY: install test
 
+# The benchmark data mirror beside the checkout (as on CI machines), unless CODEMIND_DATA says
+# otherwise; without either, adapters download the pinned files into ~/.cache/codemind.
+CODEMIND_DATA ?= $(if $(wildcard ../shared/data/cruxeval),$(abspath ../shared/data),)
+ifneq ($(CODEMIND_DATA),)
+export CODEMIND_DATA
+endif
+
 # Install everything, then run a real evaluation with the embedded model.
 install:
 	bash scripts/setup.sh
