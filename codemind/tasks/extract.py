@@ -53,23 +53,30 @@ def _stop_at_end_tag(text: str) -> str:
 # ---------------------------------------------------------------- exact CRUXEval rules
 
 
-def _crux_output(g: str, cot: bool, openai: bool) -> str:
+def _cot_segment(g: str, cot: bool, openai: bool) -> tuple[str, bool]:
+    """CoT answers: the part after [ANSWER]; without it the OpenAI path keeps only the last
+    line and applies no further rule (second value True: that line is the answer)."""
     if cot:
         if ANSWER in g:
-            g = g.split(ANSWER)[1].strip()
-        elif openai:
-            return g.split("\n")[-1].strip()
+            return g.split(ANSWER)[1].strip(), False
+        if openai:
+            return g.split("\n")[-1].strip(), True
+    return g, False
+
+
+def _crux_output(g: str, cot: bool, openai: bool) -> str:
+    g, final = _cot_segment(g, cot, openai)
+    if final:
+        return g
     if "==" in g:
         g = g.split("==")[1].strip()
     return g.strip()
 
 
 def _crux_input(g: str, cot: bool, openai: bool, rule: str) -> str:
-    if cot:
-        if ANSWER in g:
-            g = g.split(ANSWER)[1].strip()
-        elif openai:
-            return g.split("\n")[-1].strip()
+    g, final = _cot_segment(g, cot, openai)
+    if final:
+        return g
     if "==" in g:
         g = g.split("==")[0].strip()
     if rule == "2024-01":
