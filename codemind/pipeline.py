@@ -53,9 +53,6 @@ def load_programs(config: RunConfig) -> tuple[list[Program], dict[str, str]]:
         )
     except KeyError as e:
         raise UserError(str(e)) from None
-    if config.language not in bench.languages:
-        raise UserError(f"benchmark {config.benchmark} has no {config.language} programs "
-                        f"(languages: {', '.join(bench.languages)})")
     programs = bench.load()
     if config.inputs == "codemind":
         programs = with_codemind_inputs(programs, config.benchmark, config.data_dir)

@@ -61,13 +61,10 @@ class Avatar(Benchmark):
 
     def __init__(self, data_dir=None, language="python", **options):
         super().__init__(data_dir, language, **options)
-        if language not in self.languages:
-            raise UserError(f"benchmark {self.name} has no {language} programs (python or java)")
         self.version = options.get("version") or self.version
         if self.version not in VERSIONS:
             raise UserError(f"unknown avatar version '{self.version}' (paper or latest)")
         self.detokenize = _flag(options, "detokenize", True)
-        self._files: dict[str, str] = {}
 
     def load(self) -> list[Program]:
         root = mirror_root(self.data_dir, self.name)
@@ -88,9 +85,6 @@ class Avatar(Benchmark):
             )
         return programs
 
-    def data_files(self) -> dict[str, str]:
-        return dict(self._files)
-
 
 @BENCHMARKS.register("avatar-latest")
 class AvatarLatest(Avatar):
@@ -109,13 +103,10 @@ class AvatarFull(Benchmark):
 
     def __init__(self, data_dir=None, language="python", **options):
         super().__init__(data_dir, language, **options)
-        if language not in self.languages:
-            raise UserError(f"benchmark {self.name} has no {language} programs (python or java)")
         self.inputs = options.get("inputs") or "first"
         if self.inputs not in ("first", "all"):
             raise UserError(f"unknown inputs option '{self.inputs}' (first or all)")
         self.detokenize = _flag(options, "detokenize", True)
-        self._files: dict[str, str] = {}
 
     def load(self) -> list[Program]:
         root = mirror_root(self.data_dir, self.name)
@@ -156,5 +147,3 @@ class AvatarFull(Benchmark):
                 out.setdefault(row["program_id"], []).append({"index": int(row["test_index"]), "status": row["status"]})
         return out
 
-    def data_files(self) -> dict[str, str]:
-        return dict(self._files)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from pathlib import Path
 
+from codemind.errors import UserError
 from codemind.registry import Registry
 from codemind.schema import Language, Program
 
@@ -18,9 +19,14 @@ class Benchmark(ABC):
     languages: tuple[Language, ...] = ("python",)
 
     def __init__(self, data_dir: Path | None = None, language: Language = "python", **options):
+        if language not in self.languages:
+            raise UserError(
+                f"benchmark {self.name} has no {language} programs (languages: {', '.join(self.languages)})"
+            )
         self.data_dir = data_dir
         self.language = language
         self.options = options
+        self._files: dict[str, str] = {}  # what load() read -> sha256
 
     @abstractmethod
     def load(self) -> list[Program]:
@@ -28,7 +34,7 @@ class Benchmark(ABC):
 
     def data_files(self) -> dict[str, str]:
         """Data file -> sha256 of what load() read, for the run manifest."""
-        return {}
+        return dict(self._files)
 
 
 BENCHMARKS: Registry[type[Benchmark]] = Registry(

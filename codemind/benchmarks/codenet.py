@@ -24,11 +24,6 @@ FOLDER = {"python": "CodeNet-Python", "java": "CodeNet-Java"}
 SOURCE_FILE = {"python": "main.py", "java": "Main.java"}
 
 
-def _check_language(name: str, language: str) -> None:
-    if language not in ("python", "java"):
-        raise UserError(f"benchmark {name} has no {language} programs (python or java)")
-
-
 def read_item_folder(folder: Path, source_name: str | None = None) -> tuple[str, str, str | None, str]:
     """(source, stdin, stated stdout, source file name) of one CodeMind item folder."""
     if source_name is None:
@@ -52,8 +47,6 @@ class CodeNet(Benchmark):
 
     def __init__(self, data_dir=None, language="python", **options):
         super().__init__(data_dir, language, **options)
-        _check_language(self.name, language)
-        self._files: dict[str, str] = {}
 
     def load(self) -> list[Program]:
         root = mirror_root(self.data_dir, self.name)
@@ -72,9 +65,6 @@ class CodeNet(Benchmark):
             )
         return programs
 
-    def data_files(self) -> dict[str, str]:
-        return dict(self._files)
-
 
 PLT = {"python": ("plt-empirical/Python", ".py"), "java": ("plt-empirical/Java", ".java")}
 
@@ -86,8 +76,6 @@ class CodeNetPLT(Benchmark):
 
     def __init__(self, data_dir=None, language="python", **options):
         super().__init__(data_dir, language, **options)
-        _check_language(self.name, language)
-        self._files: dict[str, str] = {}
 
     def load(self) -> list[Program]:
         root = mirror_root(self.data_dir, self.name)
@@ -108,5 +96,3 @@ class CodeNetPLT(Benchmark):
             )
         return programs
 
-    def data_files(self) -> dict[str, str]:
-        return dict(self._files)

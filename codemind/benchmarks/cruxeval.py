@@ -6,7 +6,6 @@ import json
 
 from codemind.benchmarks.base import BENCHMARKS, Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
-from codemind.errors import UserError
 from codemind.schema import Program, TestInput
 
 FILE = "cruxeval/cruxeval.jsonl"
@@ -18,9 +17,6 @@ class CruxEval(Benchmark):
 
     def __init__(self, data_dir=None, language="python", **options):
         super().__init__(data_dir, language, **options)
-        if language != "python":
-            raise UserError(f"benchmark cruxeval has no {language} programs (only python)")
-        self._files: dict[str, str] = {}
 
     def load(self) -> list[Program]:
         path = resolve(FILE, self.data_dir)
@@ -45,5 +41,3 @@ class CruxEval(Benchmark):
             },
         )
 
-    def data_files(self) -> dict[str, str]:
-        return dict(self._files)

@@ -12,7 +12,6 @@ import json
 from codemind.benchmarks.asserts import input_mode, parse_check_function, to_inputs
 from codemind.benchmarks.base import BENCHMARKS, Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
-from codemind.errors import UserError
 from codemind.schema import Program
 
 FILE = "humaneval/HumanEval.jsonl.gz"
@@ -24,10 +23,7 @@ class HumanEval(Benchmark):
 
     def __init__(self, data_dir=None, language="python", **options):
         super().__init__(data_dir, language, **options)
-        if language != "python":
-            raise UserError(f"benchmark humaneval has no {language} programs (only python)")
         self.mode = input_mode(options)
-        self._files: dict[str, str] = {}
 
     def load(self) -> list[Program]:
         path = resolve(FILE, self.data_dir)
@@ -58,5 +54,3 @@ class HumanEval(Benchmark):
             },
         )
 
-    def data_files(self) -> dict[str, str]:
-        return dict(self._files)

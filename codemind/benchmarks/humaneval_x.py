@@ -170,10 +170,7 @@ class HumanEvalX(Benchmark):
 
     def __init__(self, data_dir=None, language="python", **options):
         super().__init__(data_dir, language, **options)
-        if language not in self.languages:
-            raise UserError(f"benchmark {self.name} has no {language} programs (python or java)")
         self.mode = input_mode(options)
-        self._files: dict[str, str] = {}
 
     def load(self) -> list[Program]:
         name = FILES[self.language]
@@ -227,5 +224,3 @@ class HumanEvalX(Benchmark):
         return Program(id=r["task_id"], benchmark=self.name, language="java", kind="stdin", source=source,
                        entry_point=None, inputs=inputs, meta=meta)
 
-    def data_files(self) -> dict[str, str]:
-        return dict(self._files)

@@ -13,7 +13,6 @@ import json
 from codemind.benchmarks.asserts import input_mode, parse_assert_list, parse_module, to_inputs, top_level_names
 from codemind.benchmarks.base import BENCHMARKS, Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
-from codemind.errors import UserError
 from codemind.schema import Program
 
 
@@ -42,10 +41,7 @@ class _Mbpp(Benchmark):
 
     def __init__(self, data_dir=None, language="python", **options):
         super().__init__(data_dir, language, **options)
-        if language != "python":
-            raise UserError(f"benchmark {self.name} has no {language} programs (only python)")
         self.mode = input_mode(options)
-        self._files: dict[str, str] = {}
 
     def load(self) -> list[Program]:
         path = resolve(self.file, self.data_dir)
@@ -86,9 +82,6 @@ class _Mbpp(Benchmark):
                 **meta,
             },
         )
-
-    def data_files(self) -> dict[str, str]:
-        return dict(self._files)
 
 
 @BENCHMARKS.register("mbpp")
