@@ -3,7 +3,8 @@
 Used by DER and SR synthesis. The answer is the extracted code; item.context["tests"] is
 test code that raises when the code is wrong (HumanEval's check(), MBPP's asserts). Only a
 clean run is correct: a failed assert is wrong_value, code that does not compile is
-unparsable, a hang is timeout.
+unparsable, a hang is timeout. Test runs go through the execution cache, so they are a
+cached stage of their own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Sequence
 
 from codemind.judges.base import JUDGES, Case, Judge
 from codemind.sandbox.base import Sandbox
+from codemind.sandbox.cache import run_cached
 from codemind.schema import ExecJob, Judgement, Limits
 
 LIMITS = Limits(cpu_seconds=10, wall_seconds=15, memory_mb=1024)
@@ -40,7 +42,8 @@ class TestsJudge(Judge):
         if jobs:
             if sandbox is None:
                 raise RuntimeError("the tests judge needs a sandbox")
-            for i, ex in zip(where, sandbox.run(jobs)):
+            # through the execution cache: a resumed run never re-executes a finished test run
+            for i, ex in zip(where, run_cached(sandbox, jobs)):
                 out[i] = _judgement(cases[i].extracted, ex)
         return out  # type: ignore[return-value]
 
