@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Iterable, Iterator
 
+from codemind.errors import UserError
 from codemind.registry import Registry
 from codemind.schema import GenerationParams, GenRequest, Generation
 
@@ -17,8 +18,16 @@ from codemind.schema import GenerationParams, GenRequest, Generation
 class Backend(ABC):
     name: str = "abstract"
     chat: bool = False  # True: prompts go as a user message; False: raw completion text
+    allowed_options: frozenset[str] | None = None  # None: any option is accepted
 
     def __init__(self, model: str, params: GenerationParams, **options):
+        """Options set to None are dropped (unset CLI flags); an option the backend does not
+        know is a UserError, so a typo never silently changes a run."""
+        options = {k: v for k, v in options.items() if v is not None}
+        if self.allowed_options is not None:
+            unknown = set(options) - self.allowed_options
+            if unknown:
+                raise UserError(f"{self.name} backend: unknown option(s) {', '.join(sorted(unknown))}")
         self.model = model
         self.params = params
         self.options = options

@@ -75,13 +75,11 @@ class LlamaCppBackend(Backend):
     own template), verbose."""
 
     name = "llamacpp"
+    allowed_options = frozenset(_OPTIONS)
 
     def __init__(self, model: str, params: GenerationParams, **options: Any):
-        options = {k: v for k, v in options.items() if v is not None}
-        unknown = set(options) - _OPTIONS
-        if unknown:
-            raise UserError(f"llamacpp backend: unknown option(s) {', '.join(sorted(unknown))}")
         super().__init__(model or DEFAULT_ALIAS, params, **options)
+        options = self.options
         self.path = resolve_model_path(self.model)
         self.n_ctx = int(options.get("n_ctx", 4096))
         self.n_threads = int(options.get("n_threads", os.cpu_count() or 1))

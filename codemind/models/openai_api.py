@@ -86,13 +86,11 @@ class OpenAIBackend(Backend):
     max_retry_after (120), send_seed (True), max_tokens_param ("max_tokens")."""
 
     name = "openai"
+    allowed_options = frozenset(_OPTIONS)
 
     def __init__(self, model: str, params: GenerationParams, **options: Any):
-        options = {k: v for k, v in options.items() if v is not None}
-        unknown = set(options) - _OPTIONS
-        if unknown:
-            raise UserError(f"openai backend: unknown option(s) {', '.join(sorted(unknown))}")
         super().__init__(model, params, **options)
+        options = self.options
         if not model:
             raise UserError("openai backend needs a model name: --model openai:MODEL")
         self.base_url: str | None = options.get("base_url") or os.environ.get("OPENAI_BASE_URL") or None

@@ -151,15 +151,13 @@ class VllmBackend(Backend):
     chat template when it has one)."""
 
     name = "vllm"
+    allowed_options = frozenset(_OPTIONS)
 
     def __init__(self, model: str, params: GenerationParams, **options: Any):
-        options = {k: v for k, v in options.items() if v is not None}
-        unknown = set(options) - _OPTIONS
-        if unknown:
-            raise UserError(f"vllm backend: unknown option(s) {', '.join(sorted(unknown))}")
         if not model:
             raise UserError("vllm backend needs a model: --model vllm:PATH_OR_HF_NAME")
         super().__init__(model, params, **options)
+        options = self.options
         self.engine = {k: options.get(k, v) for k, v in _ENGINE_DEFAULTS.items()}
         self.download_dir = options.get("download_dir")
         self.chat = bool(options.get("chat", True))
