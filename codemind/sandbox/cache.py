@@ -37,6 +37,20 @@ def cacheable(execution: Execution) -> bool:
     return execution.status not in UNCACHED_STATUSES
 
 
+def _retry_locked(step, seconds: float = 60.0):
+    """Run an open-time step, retrying while another process holds the database. SQLite skips
+    the busy handler for some lock upgrades (two processes switching a new file to WAL at
+    once), so "database is locked" can come back at once despite the connection's timeout."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class ExecCache:
     """Key -> Execution, in SQLite. Thread-safe; open one per process."""
 
@@ -45,12 +59,12 @@ class ExecCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _retry_locked(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
+        _retry_locked(lambda: self._db.execute(
             "CREATE TABLE IF NOT EXISTS executions ("
             " key TEXT PRIMARY KEY, status TEXT NOT NULL, execution TEXT NOT NULL, created REAL NOT NULL)"
-        )
+        ))
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Execution]:
         wanted = list(dict.fromkeys(keys))
