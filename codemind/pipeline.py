@@ -11,7 +11,6 @@ import platform
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -21,7 +20,7 @@ from codemind.benchmarks.codemind_items import with_codemind_inputs
 from codemind.config import RunConfig
 from codemind.errors import UserError
 from codemind.judges.base import JUDGES, Case, Judge
-from codemind.models.base import BACKENDS, Backend, parse_spec
+from codemind.models.base import BACKENDS, Backend, installed_version, parse_spec
 from codemind.sandbox import open_sandbox, resolve_sandbox
 from codemind.sandbox.base import Sandbox
 from codemind.schema import Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
@@ -64,10 +63,9 @@ def load_programs(config: RunConfig) -> tuple[list[Program], dict[str, str]]:
 def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version(), "codemind": __version__}
     for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
+        version = installed_version(name)
+        if version is not None:
+            out[name] = version
     return out
 
 

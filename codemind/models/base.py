@@ -8,7 +8,8 @@ when a run is killed) and API backends can overlap requests.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterable, Iterator
+from importlib import metadata
+from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
 from codemind.registry import Registry
@@ -62,3 +63,51 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if not sep:
         return kind, ""
     return kind, model
+
+
+# ---------------------------------------------------------------- helpers every backend shares
+
+
+def merge_stop(*lists: Iterable[str]) -> list[str]:
+    """Stop sequences from params and request, in order, without duplicates or empties."""
+    seen: dict[str, None] = {}
+    for stops in lists:
+        for s in stops:
+            if s:
+                seen.setdefault(s, None)
+    return list(seen)
+
+
+def sample_seed(params: GenerationParams, sample_index: int) -> int | None:
+    """Each sample gets its own reproducible seed, so n samples differ but repeat."""
+    return None if params.seed is None else params.seed + sample_index
+
+
+def sampling_args(params: GenerationParams, req: GenRequest) -> dict[str, Any]:
+    """The sampling settings of one request: temperature, top_p, max_tokens, stop (merged;
+    None when empty) and seed (per sample; None when unseeded). Backends rename or drop keys
+    as their engine wants."""
+    return {
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "max_tokens": params.max_tokens,
+        "stop": merge_stop(params.stop, req.stop) or None,
+        "seed": sample_seed(params, req.sample_index),
+    }
+
+
+def chat_messages(req: GenRequest, system_role: bool = True) -> list[dict[str, str]]:
+    """The request as chat messages; without a system role (some templates have none) the
+    system text leads the user message."""
+    if req.system and system_role:
+        return [{"role": "system", "content": req.system}, {"role": "user", "content": req.prompt}]
+    content = f"{req.system}\n\n{req.prompt}" if req.system else req.prompt
+    return [{"role": "user", "content": content}]
+
+
+def installed_version(distribution: str) -> str | None:
+    """The installed version of a Python distribution, None when it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None

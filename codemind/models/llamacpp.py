@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend
-from codemind.models.openai_api import merge_stop, sample_seed
+from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, sampling_args
 from codemind.schema import GenerationParams, GenRequest, Generation
 
 DEFAULT_ALIAS = "gemma3-270m"
@@ -103,7 +102,7 @@ class LlamaCppBackend(Backend):
             "n_ctx": self.n_ctx,
             "chat": self.chat,
             "chat_format": self.chat_format,
-            "llama_cpp": _llama_cpp_version(),
+            "llama_cpp": installed_version("llama_cpp_python"),
         }
 
     def load(self):
@@ -137,24 +136,13 @@ class LlamaCppBackend(Backend):
             yield self._one(llm, req)
 
     def call_kwargs(self, req: GenRequest) -> dict[str, Any]:
-        p = self.params
-        kwargs: dict[str, Any] = {
-            "temperature": p.temperature,
-            "top_p": p.top_p,
-            "max_tokens": p.max_tokens,
-            "stop": merge_stop(p.stop, req.stop) or None,
-        }
-        seed = sample_seed(p, req.sample_index)
-        if seed is not None:
-            kwargs["seed"] = seed
+        kwargs = sampling_args(self.params, req)
+        if kwargs["seed"] is None:
+            del kwargs["seed"]
         return kwargs
 
     def messages(self, req: GenRequest) -> list[dict[str, str]]:
-        if not req.system:
-            return [{"role": "user", "content": req.prompt}]
-        if self.chat_format in _NO_SYSTEM_ROLE:  # as Gemma's own template does it
-            return [{"role": "user", "content": f"{req.system}\n\n{req.prompt}"}]
-        return [{"role": "system", "content": req.system}, {"role": "user", "content": req.prompt}]
+        return chat_messages(req, system_role=self.chat_format not in _NO_SYSTEM_ROLE)  # as Gemma's template does
 
     def _one(self, llm, req: GenRequest) -> Generation:
         start = time.perf_counter()
@@ -198,12 +186,3 @@ class LlamaCppBackend(Backend):
             if close:
                 close()
             self._llm = None
-
-
-def _llama_cpp_version() -> str | None:
-    try:
-        from importlib.metadata import version
-
-        return version("llama_cpp_python")
-    except Exception:
-        return None

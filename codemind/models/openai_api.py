@@ -21,7 +21,7 @@ import time
 from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend
+from codemind.models.base import BACKENDS, Backend, chat_messages, sampling_args
 from codemind.models.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from codemind.schema import GenerationParams, GenRequest, Generation
 
@@ -44,21 +44,6 @@ _OPTIONS = {
 
 class MalformedResponse(Exception):
     """The server answered 200 but not with a usable completion."""
-
-
-def merge_stop(*lists: Iterable[str]) -> list[str]:
-    """Stop sequences from params and request, in order, without duplicates or empties."""
-    seen: dict[str, None] = {}
-    for stops in lists:
-        for s in stops:
-            if s:
-                seen.setdefault(s, None)
-    return list(seen)
-
-
-def sample_seed(params: GenerationParams, sample_index: int) -> int | None:
-    """Each sample gets its own reproducible seed, so n samples differ but repeat."""
-    return None if params.seed is None else params.seed + sample_index
 
 
 def classify_error(exc: BaseException) -> tuple[bool, float | None, str]:
@@ -234,29 +219,23 @@ class OpenAIBackend(Backend):
 
     def request_kwargs(self, req: GenRequest) -> dict[str, Any]:
         """The sampling arguments sent with one request (shared by both endpoints)."""
-        p = self.params
+        args = sampling_args(self.params, req)
         kwargs: dict[str, Any] = {
             "model": self.model,
-            "temperature": p.temperature,
-            "top_p": p.top_p,
-            self.max_tokens_param: p.max_tokens,
+            "temperature": args["temperature"],
+            "top_p": args["top_p"],
+            self.max_tokens_param: args["max_tokens"],
         }
-        stop = merge_stop(p.stop, req.stop)
-        if stop:
-            kwargs["stop"] = stop
-        seed = sample_seed(p, req.sample_index)
-        if self.send_seed and seed is not None:
-            kwargs["seed"] = seed
+        if args["stop"]:
+            kwargs["stop"] = args["stop"]
+        if self.send_seed and args["seed"] is not None:
+            kwargs["seed"] = args["seed"]
         return kwargs
 
     async def _attempt(self, client, req: GenRequest) -> dict[str, Any]:
         kwargs = self.request_kwargs(req)
         if self.chat:
-            messages = []
-            if req.system:
-                messages.append({"role": "system", "content": req.system})
-            messages.append({"role": "user", "content": req.prompt})
-            resp = await client.chat.completions.create(messages=messages, **kwargs)
+            resp = await client.chat.completions.create(messages=chat_messages(req), **kwargs)
         else:
             resp = await client.completions.create(prompt=req.prompt, **kwargs)
         choices = getattr(resp, "choices", None)

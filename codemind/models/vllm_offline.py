@@ -14,8 +14,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend
-from codemind.models.openai_api import merge_stop, sample_seed
+from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, sampling_args
 from codemind.schema import GenerationParams, GenRequest, Generation
 
 _ENGINE_DEFAULTS: dict[str, Any] = {
@@ -40,21 +39,7 @@ RenderChat = Callable[[list[dict[str, str]]], str]
 
 def sampling_kwargs(params: GenerationParams, req: GenRequest) -> dict[str, Any]:
     """GenerationParams + one request -> keyword arguments of vllm.SamplingParams."""
-    return {
-        "n": 1,
-        "temperature": params.temperature,
-        "top_p": params.top_p,
-        "max_tokens": params.max_tokens,
-        "stop": merge_stop(params.stop, req.stop) or None,
-        "seed": sample_seed(params, req.sample_index),
-    }
-
-
-def chat_messages(req: GenRequest, system_role: bool = True) -> list[dict[str, str]]:
-    if req.system and system_role:
-        return [{"role": "system", "content": req.system}, {"role": "user", "content": req.prompt}]
-    content = f"{req.system}\n\n{req.prompt}" if req.system else req.prompt
-    return [{"role": "user", "content": content}]
+    return {"n": 1, **sampling_args(params, req)}
 
 
 def build_prompt(req: GenRequest, render_chat: RenderChat | None) -> str:
@@ -165,7 +150,7 @@ class VllmBackend(Backend):
 
     def identity(self) -> dict:
         return {"backend": self.name, "model": self.model, "chat": self.chat, **self.engine,
-                "vllm": _vllm_version()}
+                "vllm": installed_version("vllm")}
 
     def load(self):
         if self._llm is None:
@@ -228,12 +213,3 @@ class VllmBackend(Backend):
 
     def close(self) -> None:
         self._llm = None
-
-
-def _vllm_version() -> str | None:
-    try:
-        from importlib.metadata import version
-
-        return version("vllm")
-    except Exception:
-        return None
