@@ -382,3 +382,15 @@ def test_exit_and_quit_exist_as_in_a_normal_interpreter(sandbox):
     assert (done.status, done.stdout, done.exit_code) == ("ok", "a\n", 0)
     assert (failed.status, failed.exc_type, failed.exit_code) == ("exception", "SystemExit", 3)
     assert plain.status == "ok"
+
+
+def test_program_atexit_handlers_run_once_and_only_for_that_program(sandbox):
+    """Programs' atexit handlers run as at interpreter shutdown; the next program starts with
+    none (every child is a fresh fork)."""
+    r = run1(sandbox, """
+        import atexit
+        atexit.register(lambda: print("bye"))
+        print("hi")
+    """)
+    assert (r.status, r.stdout) == ("ok", "hi\nbye\n"), r
+    assert run1(sandbox, "print('next')").stdout == "next\n"

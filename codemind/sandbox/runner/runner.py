@@ -8,10 +8,11 @@ times faster than a fresh ``python3`` per program, while every job still gets it
 
 Start
 -----
-    python3 -I runner.py [--workdir DIR] [--exclusive] [--deaf]
+    python3 -I runner.py [--workdir DIR] [--exclusive] [--deaf] [--connect SOCKET]
                                             (or env CODEMIND_WORKDIR; default $TMPDIR or /tmp;
                                              --exclusive: DIR is the runner's alone, scrub it
-                                             after every job)
+                                             after every job; --connect: the protocol runs
+                                             over a Unix stream socket, not stdin/stdout)
 
 The runner makes a private ``codemind-runner-<pid>-<random>`` directory under the work dir and
 removes it when stdin reaches EOF (a SIGKILLed runner leaves it behind).
@@ -163,6 +164,8 @@ def _parse_args(argv: list[str]) -> dict:
             opts["exclusive"] = True
         elif arg == "--deaf":  # as PID 1, handle no signal at all: programs share our uid
             opts["deaf"] = True
+        elif arg == "--connect":  # speak the protocol over this Unix socket, not stdin/stdout
+            opts["connect"] = next(it)
         else:
             sys.stderr.write(f"runner: unknown argument {arg!r}\n")
             sys.exit(2)
@@ -172,7 +175,7 @@ def _parse_args(argv: list[str]) -> dict:
 class Runner:
     """The fork server: owns the protocol fds, the work dir and the child bookkeeping."""
 
-    def __init__(self, workdir: str, exclusive: bool = False):
+    def __init__(self, workdir: str, exclusive: bool = False, connect: str | None = None):
         self.workdir = workdir
         self.exclusive = exclusive
         self.deaf = False  # PID 1 with no signal handlers (--deaf)
@@ -181,8 +184,11 @@ class Runner:
         if self.libc is not None and sys.platform.startswith("linux"):
             self.subreaper = self.libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
         # Private protocol fds; 0 and 1 become /dev/null so stray output cannot corrupt frames.
-        self.proto_in = os.dup(0)
-        self.proto_out = os.dup(1)
+        if connect:
+            self.proto_in = self.proto_out = _connect_unix(connect)
+        else:
+            self.proto_in = os.dup(0)
+            self.proto_out = os.dup(1)
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
@@ -721,16 +727,15 @@ def _run_exit_hooks() -> None:
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
         threading._shutdown()
-    import atexit
-
-    if atexit._ncallbacks() > _ATEXIT_BASELINE:
-        atexit._run_exitfuncs()
+    if _ATEXIT is not None and _ATEXIT._ncallbacks() > _ATEXIT_BASELINE:
+        _ATEXIT._run_exitfuncs()
 
 
 HANDLERS = {"python": _child_python}
 _STDIO: tuple = ()
 _ENCODE = None  # the C JSON encoder (ASCII output), built once at startup
 _ORIGINAL_STDIO: tuple = ()
+_ATEXIT = None  # the atexit module, bound at startup (an import statement per child costs page faults)
 _ATEXIT_BASELINE = 0  # atexit callbacks the runner itself has (set at startup)
 
 
@@ -918,6 +923,20 @@ def _max_fd() -> int:
         return 4096
 
 
+def _connect_unix(path: str) -> int:
+    """A connected stream socket to the host's listener at path, as a bare fd (``_socket``:
+    the ``socket`` module would drag in enum, selectors and more for every child to share)."""
+    import _socket
+
+    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+    except OSError as e:
+        sys.stderr.write(f"runner: cannot connect to {path}: {e}\n")
+        sys.exit(4)
+    return s.detach()
+
+
 def _mkdtemp(parent: str, prefix: str) -> str:
     """tempfile.mkdtemp without importing tempfile (and random, shutil, bz2, lzma with it)."""
     while True:
@@ -983,7 +1002,7 @@ def _terminate(signum, frame) -> None:
 def main(argv: list[str]) -> int:
     _ensure_hash_seed()
     opts = _parse_args(argv)
-    runner = Runner(opts["workdir"], exclusive=bool(opts.get("exclusive")))
+    runner = Runner(opts["workdir"], exclusive=bool(opts.get("exclusive")), connect=opts.get("connect"))
     if runner.pid == 1 and opts.get("deaf"):
         # A namespace's PID 1 gets only the signals it has a handler for. Programs run as the
         # runner's uid, so any handler (Python's SIGINT -> KeyboardInterrupt included) would let
@@ -1006,8 +1025,8 @@ def main(argv: list[str]) -> int:
     import atexit
     import mmap  # noqa: F401  (used by every child)
 
-    global _ATEXIT_BASELINE
-    _ATEXIT_BASELINE = atexit._ncallbacks()
+    global _ATEXIT, _ATEXIT_BASELINE
+    _ATEXIT, _ATEXIT_BASELINE = atexit, atexit._ncallbacks()
     gc.collect()
     gc.freeze()  # keep the shared heap out of every child's garbage collections (less copy-on-write)
     try:
