@@ -9,6 +9,7 @@ Skips without an engine, except in CI (CI=true), where it fails.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -209,6 +210,26 @@ def test_no_state_carries_over_between_jobs(sb):
     check = "import os\nprint([os.path.exists(p) for p in ['mine.txt', '../left.txt', '../../left.txt', '/dev/shm/left.txt']])"
     ex = sb.run([_py(check)])[0]
     assert ex.stdout == "[False, False, False, False]\n", ex
+
+
+def test_protocol_channel_is_out_of_reach(sb):
+    """The runner's socket is unlinked once connected and its fd is closed in every child: a
+    program can neither open a second channel nor write frames on the runner's."""
+    src = (
+        "import os, socket\n"
+        "fds = sorted(int(f) for f in os.listdir('/proc/self/fd'))\n"
+        "print(os.listdir('/run/codemind'))\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "try:\n    s.connect('/run/codemind/runner.sock'); print('connected')\n"
+        "except OSError as e:\n    print(type(e).__name__)\n"
+        "print(fds)\n"
+    )
+    ex, _ = _one(sb, _py(src))
+    lines = ex.stdout.splitlines()
+    assert ex.status == "ok" and lines[:2] == ["[]", "FileNotFoundError"], ex
+    assert eval(lines[2]) == [0, 1, 2, 3, 4], ex  # stdio, the result fd, and listdir's own
+    assert not list(Path(tempfile.gettempdir()).glob("codemind-worker-*")), "socket dirs left on the host"
+    _check_after(sb)
 
 
 def test_no_process_left_in_container_after_suite(sb):

@@ -6,30 +6,13 @@ startup handshake, dispatching jobs to N runners, results in job order, replacin
 that died (its job is retried once on a fresh runner, then it is a ``sandbox_error``), and a
 host-side backstop timeout in case a runner hangs.
 
-Plugging in another transport (e.g. Docker)::
-
-    class DockerExecTransport(PipeTransport):          # a runner = one local subprocess
-        def __init__(self, container: str):
-            super().__init__()
-            self.container = container
-        def command(self) -> list[str]:
-            return ["docker", "exec", "-i", self.container, "python3", "-I",
-                    "/opt/codemind/runner/runner.py", "--workdir", "/work"]
-        def kill(self) -> None:
-            super().kill()      # EOF, then SIGKILL to the local `docker exec` client ...
-            ...                 # ... which does not kill the runner inside: do that here
-
-    pool = WorkerPool(lambda: DockerExecTransport(cid), workers=4, runtime=sandbox.runtime)
-    executions = pool.run(jobs, progress)          # list[Execution], in job order
-    pool.close()
-
-A transport that is not one local subprocess implements ``Transport`` directly: ``start()``
-returns (pipe to the runner's stdin, pipe from its stdout), ``alive()`` and ``kill()``.
-``start`` may also return the pipes of a container whose main process *is* the runner
-(``docker run -i --rm ... python3 -I runner.py``). The transport factory is called once per
-worker slot and again whenever a runner has to be replaced. ``PipeTransport`` below does the
-bookkeeping for any runner that is one local subprocess (stderr kept in a temp file whose tail
-is attached to sandbox errors), so most transports only supply the command line.
+Two transports exist: ``process.ProcessTransport`` (a local ``python3 runner.py`` subprocess,
+via ``PipeTransport``, which only needs a command line) and ``docker.DockerTransport`` (a
+container whose runner connects back over a Unix socket). A new one implements ``Transport``:
+``start()`` returns (what to write to the runner, what to read from it), anything with a
+``fileno()``, possibly the same socket twice; ``alive()`` must be cheap (it is asked before
+every job) and ``kill()`` frees everything. The factory is called once per worker slot and
+again whenever a runner has to be replaced.
 """
 
 from __future__ import annotations
@@ -45,7 +28,7 @@ import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
-from typing import BinaryIO, Callable, Sequence
+from typing import BinaryIO, Callable, Protocol, Sequence
 
 from codemind.sandbox.base import Progress
 from codemind.schema import ExecJob, Execution
@@ -57,6 +40,10 @@ GRACE_SECONDS = 30.0  # host backstop beyond a job's wall limit (cleanup, slow s
 STOP_SECONDS = 2.0  # how long a runner gets to exit after EOF before it is killed
 
 
+class HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
 class RunnerDied(Exception):
     """The runner process went away or broke the protocol; the message says how."""
 
@@ -65,8 +52,8 @@ class Transport(ABC):
     """How one runner process is started, checked and killed."""
 
     @abstractmethod
-    def start(self) -> tuple[BinaryIO, BinaryIO]:
-        """Start the runner; return (pipe to its stdin, pipe from its stdout)."""
+    def start(self) -> tuple[HasFileno, HasFileno]:
+        """Start the runner; return (channel to it, channel from it)."""
 
     @abstractmethod
     def alive(self) -> bool:
@@ -217,12 +204,16 @@ class RunnerClient:
 class WorkerPool:
     """N runner slots; ``run`` spreads jobs over them and returns Executions in job order."""
 
-    def __init__(self, transport_factory: Callable[[], Transport], workers: int, runtime: str):
+    def __init__(self, transport_factory: Callable[[], Transport], workers: int, runtime: str,
+                 retry_sandbox_errors: bool = False):
+        """retry_sandbox_errors: a sandbox_error the runner reports (not only a dead runner)
+        also means "replace the runner and retry once" (a container whose runner is in trouble)."""
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.transport_factory = transport_factory
         self.workers = workers
         self.runtime = runtime
+        self.retry_sandbox_errors = retry_sandbox_errors
         self._clients: list[RunnerClient | None] = [None] * workers
         self._lock = threading.Lock()  # one run() at a time: a slot serves one job at a time
 
@@ -277,11 +268,25 @@ class WorkerPool:
         with self._lock:
             return self._client(0).hello
 
+    def start(self) -> None:
+        """Start every runner now (in parallel) rather than at the first job; raises RunnerDied
+        if one cannot start."""
+        errors: list[BaseException] = []
+
+        def one(slot: int) -> None:
+            try:
+                self._client(slot)
+            except BaseException as e:
+                errors.append(e)
+
+        _in_threads(one, range(self.workers))
+        if errors:
+            raise errors[0]
+
     def close(self) -> None:
-        for slot, client in enumerate(self._clients):
-            if client is not None:
-                client.close()
-                self._clients[slot] = None
+        clients = [c for c in self._clients if c is not None]
+        self._clients = [None] * self.workers
+        _in_threads(lambda c: c.close(), clients)
 
     # ------------------------------------------------------------ internals
 
@@ -322,6 +327,11 @@ class WorkerPool:
                 continue
             fields = {k: v for k, v in data.items() if k in Execution.model_fields and k != "runtime"}
             fields.setdefault("status", "sandbox_error")
+            if fields["status"] == "sandbox_error" and self.retry_sandbox_errors and _attempt == 0:
+                failures.append(f"runner reported: {fields.get('stderr') or fields.get('exc_message')}")
+                client.close()
+                self._clients[slot] = None
+                continue
             try:
                 return Execution(**fields, runtime=self.runtime)
             except ValueError as e:  # the runner's answer does not fit the schema
@@ -331,3 +341,18 @@ class WorkerPool:
     def _error(self, message: str) -> Execution:
         return Execution(status="sandbox_error", stderr=message, exc_message=message.splitlines()[0],
                          runtime=self.runtime)
+
+
+def _in_threads(fn: Callable, items) -> None:
+    """fn(item) for every item, one thread each (container starts and removals are slow
+    engine round trips; they overlap well)."""
+    items = list(items)
+    if len(items) <= 1:
+        for item in items:
+            fn(item)
+        return
+    threads = [threading.Thread(target=fn, args=(item,), daemon=True) for item in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
