@@ -81,7 +81,7 @@ def _run_one(program):
     chdir(_TMP)
     sink = _io.StringIO()
     old_handler = _sg.signal(_sg.SIGALRM, _alarm)
-    old_prof = _sg.signal(_sg.SIGPROF, _alarm)
+    old_vt = _sg.signal(_sg.SIGVTALRM, _alarm)
     verdict = "failed"
     try:
         for m, n, _ in saved:
@@ -90,17 +90,19 @@ def _run_one(program):
             _sys.modules[k] = None
         try:
             with _cl.redirect_stdout(sink), _cl.redirect_stderr(sink):
-                # The limit is CPU time (ITIMER_PROF), so a verdict does not depend on how
-                # loaded the machine is; a wall-clock backstop at 3x catches blocked code.
+                # The limit is user CPU time (ITIMER_VIRTUAL), so a verdict depends neither
+                # on load nor on the host: system time is mostly page faults, whose cost
+                # varies 2x run to run on a VM (f(['x'*1000000000]): 0.03 s user, 0.5-1.1 s
+                # system). A wall-clock backstop at 3x catches blocked or syscall-bound code.
                 # Both re-fire every 50 ms after the deadline, so code that swallows the first
                 # exception is still stopped (upstream's parent killed the child after 4 s).
-                _sg.setitimer(_sg.ITIMER_PROF, _TIMEOUT, 0.05)
+                _sg.setitimer(_sg.ITIMER_VIRTUAL, _TIMEOUT, 0.05)
                 _sg.setitimer(_sg.ITIMER_REAL, 3 * _TIMEOUT, 0.05)
                 try:
                     exec(program, {{}})
                 finally:
                     _sg.setitimer(_sg.ITIMER_REAL, 0)
-                    _sg.setitimer(_sg.ITIMER_PROF, 0)
+                    _sg.setitimer(_sg.ITIMER_VIRTUAL, 0)
             verdict = "passed"
         except _CheckTimeout:
             verdict = "timed out"
@@ -110,9 +112,9 @@ def _run_one(program):
         verdict = "timed out"
     finally:
         _sg.setitimer(_sg.ITIMER_REAL, 0)
-        _sg.setitimer(_sg.ITIMER_PROF, 0)
+        _sg.setitimer(_sg.ITIMER_VIRTUAL, 0)
         _sg.signal(_sg.SIGALRM, old_handler)
-        _sg.signal(_sg.SIGPROF, old_prof)
+        _sg.signal(_sg.SIGVTALRM, old_vt)
         for m, n, v in saved:
             setattr(m, n, v)
         for k, v in saved_mods.items():

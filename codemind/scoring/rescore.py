@@ -13,8 +13,8 @@ leaderboard files were scored with 2024-01; the three July-2024 files
 
 Execution: every distinct check (same sample + same generation string) is decided once, in
 one ``sandbox.run`` batch of long-lived fork-server jobs (scoring/checks.py: by parsing, by
-literal comparison, in batches of ``f(...)`` calls, or alone), with a 3 s CPU-time limit per
-check (load-independent; upstream's 3 s wall clock on an idle machine). ``cache`` (a dict the
+literal comparison, in batches of ``f(...)`` calls, or alone), with a 3 s user-CPU-time limit per
+check (load- and host-independent; upstream's 3 s wall clock on an idle machine). ``cache`` (a dict the
 caller owns) shares verdicts across files.
 
 Hash seed policy. Upstream forked all checks of one run from one parent with a random hash
