@@ -35,6 +35,7 @@ from codemind.schema import ExecJob, Execution
 
 PROTOCOL = 1
 _FRAME = struct.Struct(">I")
+_RECORD_FIELDS = frozenset(Execution.model_fields) - {"runtime"}  # what a runner may report
 HELLO_TIMEOUT = 60.0  # seconds for a runner to start and say hello
 GRACE_SECONDS = 30.0  # host backstop beyond a job's wall limit (cleanup, slow start)
 STOP_SECONDS = 2.0  # how long a runner gets to exit after EOF before it is killed
@@ -151,6 +152,7 @@ class RunnerClient:
         self._in_fd = self.from_runner.fileno()
         self._poller = select.poll()
         self._poller.register(self._in_fd, select.POLLIN)
+        self._buf = bytearray()
         hello = self._read(time.monotonic() + HELLO_TIMEOUT)
         info = hello.get("hello") if isinstance(hello, dict) else None
         if not isinstance(info, dict) or info.get("protocol") != PROTOCOL:
@@ -175,27 +177,29 @@ class RunnerClient:
             raise RunnerDied(f"runner stdin closed ({e})") from None
 
     def _read(self, deadline: float) -> dict:
-        head = self._read_exact(_FRAME.size, deadline)
-        (n,) = _FRAME.unpack(head)
-        body = self._read_exact(n, deadline)
+        self._fill(_FRAME.size, deadline)
+        (n,) = _FRAME.unpack_from(self._buf)
+        self._fill(_FRAME.size + n, deadline)
+        body = bytes(self._buf[_FRAME.size:_FRAME.size + n])
+        del self._buf[:_FRAME.size + n]
         try:
             return json.loads(body.decode("utf-8", "surrogatepass"))
         except ValueError as e:
             raise RunnerDied(f"runner sent a bad frame ({e})") from None
 
-    def _read_exact(self, n: int, deadline: float) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
+    def _fill(self, n: int, deadline: float) -> None:
+        """Read until the buffer holds n bytes; reads take what is there (a whole frame,
+        header and body, usually arrives in one read)."""
+        while len(self._buf) < n:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RunnerDied("runner did not answer in time (host backstop)")
             if not self._poller.poll(max(1, int(remaining * 1000))):  # poll: fds may exceed 1024
                 continue
-            chunk = os.read(self._in_fd, n - len(buf))
+            chunk = os.read(self._in_fd, max(n - len(self._buf), 1 << 16))
             if not chunk:
                 raise RunnerDied("runner exited")
-            buf += chunk
-        return bytes(buf)
+            self._buf += chunk
 
     def close(self) -> None:
         self.transport.kill()
@@ -325,7 +329,7 @@ class WorkerPool:
                     client.close()
                 self._clients[slot] = None
                 continue
-            fields = {k: v for k, v in data.items() if k in Execution.model_fields and k != "runtime"}
+            fields = {k: v for k, v in data.items() if k in _RECORD_FIELDS}
             fields.setdefault("status", "sandbox_error")
             if fields["status"] == "sandbox_error" and self.retry_sandbox_errors and _attempt == 0:
                 failures.append(f"runner reported: {fields.get('stderr') or fields.get('exc_message')}")

@@ -189,6 +189,7 @@ class Runner:
         else:
             self.proto_in = os.dup(0)
             self.proto_out = os.dup(1)
+        self._inbuf = bytearray()
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
@@ -235,13 +236,17 @@ class Runner:
         return json.loads(body.decode("utf-8", "surrogatepass"))
 
     def _read_exact(self, n: int) -> bytes | None:
-        buf = bytearray()
+        """n bytes of the stream (None at EOF); reads take whatever is there, so a frame's
+        header and body usually come in one read."""
+        buf = self._inbuf
         while len(buf) < n:
-            chunk = os.read(self.proto_in, n - len(buf))
+            chunk = os.read(self.proto_in, max(n - len(buf), 1 << 16))
             if not chunk:
                 return None
             buf += chunk
-        return bytes(buf)
+        data = bytes(buf[:n])
+        del buf[:n]
+        return data
 
     def write_frame(self, obj: dict) -> None:
         body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
