@@ -47,8 +47,8 @@ Per job
 -------
 The runner forks a child that: calls setsid (own process group and session), sets
 PR_SET_PDEATHSIG=SIGKILL (unless the runner is a PID namespace's PID 1), gets rlimits
-(RLIMIT_CPU = ceil(cpu_seconds), RLIMIT_AS = memory_mb, RLIMIT_FSIZE = max(4 x output_bytes, 16 MiB), RLIMIT_NPROC = processes (only
-binding for non-root users), RLIMIT_CORE = 0), works in the runner's job directory (cwd,
+(RLIMIT_CPU = ceil(cpu_seconds), RLIMIT_AS = memory_mb, RLIMIT_FSIZE = max(4 x output_bytes,
+16 MiB), RLIMIT_NPROC = processes (only binding for non-root users), RLIMIT_CORE = 0), works in the runner's job directory (cwd,
 HOME, TMPDIR; mode 0700, emptied and re-created between jobs, so every job starts with an empty
 one), reads job.stdin on fd 0 and writes fds 1/2 into pipes, gets job.env on top of a minimal
 environment (PATH, LANG, PYTHONHASHSEED=0), then runs the language handler. For Python: ``exec`` of the source in a fresh ``__main__`` module, then for function
@@ -214,11 +214,7 @@ class Runner:
         # the hard caps the per-job limits are clamped to (no getrlimit per job).
         _setrlimit(resource.RLIMIT_CORE, 0)
         os.umask(0o077)
-        self.hard_limits = {
-            which: resource.getrlimit(which)[1]
-            for which in (resource.RLIMIT_CPU, resource.RLIMIT_FSIZE, resource.RLIMIT_AS,
-                          getattr(resource, "RLIMIT_NPROC", resource.RLIMIT_AS))
-        }
+        self.hard_limits = {which: resource.getrlimit(which)[1] for which in _JOB_RLIMITS}
         _prepare_stdio()
 
     # ------------------------------------------------------------ framing
@@ -515,6 +511,10 @@ class Runner:
                 return killed
             time.sleep(0.002)
 
+
+# The rlimits set per job (RLIMIT_NPROC where the platform has it).
+_JOB_RLIMITS = tuple(getattr(resource, n) for n in ("RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_AS", "RLIMIT_NPROC")
+                     if hasattr(resource, n))
 
 DEFAULT_LIMITS = {
     "cpu_seconds": 10.0,
