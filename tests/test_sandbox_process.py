@@ -110,6 +110,48 @@ def test_name_main_and_module_state(sandbox):
     assert r.status == "ok" and r.stdout == "P(x=3)\n"
 
 
+def test_compile_warnings_reach_the_programs_stderr_every_time(sandbox):
+    # The runner compiles clean sources before forking; one that warns is compiled by the
+    # child, so the warning is the program's (and is not swallowed by an earlier job's registry).
+    for _ in range(2):
+        r = run1(sandbox, "x = 1000\nprint(x is 1000)\n")
+        assert r.status == "ok" and r.stdout == "True\n"
+        assert "SyntaxWarning" in r.stderr and "main.py" in r.stderr
+
+
+def test_a_call_that_does_not_compile_runs_the_program_first(sandbox):
+    r = run1(sandbox, "print('side effect')\ndef f(x):\n    return x\n", call="f(1,,)")
+    assert r.status == "exception" and r.exc_type == "SyntaxError" and r.stdout == "side effect\n"
+
+
+def test_every_job_starts_from_the_same_interpreter_state(sandbox):
+    dirty = """
+    import sys, io, __main__
+    LEAK = 1
+    sys.argv.append('x')
+    sys.modules['__main__'].extra = 2
+    sys.stdout = io.StringIO()
+    """
+    clean = """
+    import sys, __main__
+    print(sys.argv, 'LEAK' in globals(), hasattr(__main__, 'extra'), __main__.__file__,
+          sys.stdout is sys.__stdout__, sys.stdin is sys.__stdin__, __name__)
+    """
+    for _ in range(2):
+        assert run1(sandbox, dirty).status == "ok"
+        r = run1(sandbox, clean)
+        assert r.stdout == "['main.py'] False False main.py True True __main__\n", r
+
+
+def test_large_sources_are_compiled_in_the_child(sandbox):
+    big = "DATA = [" + ",".join(str(i) for i in range(20000)) + "]\ndef f():\n    return sum(DATA)\n"
+    assert len(big) > 1 << 16
+    r = run1(sandbox, big, call="f()")
+    assert r.status == "ok" and r.return_repr == str(sum(range(20000)))
+    r = run1(sandbox, big + "def g(:\n", call="f()")
+    assert r.status == "compile_error" and r.exc_type == "SyntaxError"
+
+
 def test_sys_exit_and_os_exit(sandbox):
     assert run1(sandbox, "import sys\nprint('a')\nsys.exit(0)\n").status == "ok"
     r = run1(sandbox, "import sys\nsys.exit(0)\n")

@@ -45,14 +45,21 @@ A frame that cannot be parsed is answered with status sandbox_error (id null whe
 
 Per job
 -------
-The runner forks a child that: calls setsid (own process group and session), sets
-PR_SET_PDEATHSIG=SIGKILL (unless the runner is a PID namespace's PID 1), gets rlimits
-(RLIMIT_CPU = ceil(cpu_seconds), RLIMIT_AS = memory_mb, RLIMIT_FSIZE = max(4 x output_bytes,
-16 MiB), RLIMIT_NPROC = processes (only binding for non-root users), RLIMIT_CORE = 0), works in the runner's job directory (cwd,
-HOME, TMPDIR; mode 0700, emptied and re-created between jobs, so every job starts with an empty
-one), reads job.stdin on fd 0 and writes fds 1/2 into pipes, gets job.env on top of a minimal
-environment (PATH, LANG, PYTHONHASHSEED=0), then runs the language handler. For Python: ``exec`` of the source in a fresh ``__main__`` module, then for function
-programs ``eval`` of job.call in those globals; the value's repr() is ``return_repr``.
+Before forking, the runner does what need not happen in the child (a fresh child pays a
+copy-on-write page fault for nearly every page it writes, a warm runner does not): it computes
+the rlimits and, for Python sources up to 64 KiB that compile without error or warning,
+compiles the source and the call. The child then: calls setsid (own process group and
+session), sets PR_SET_PDEATHSIG=SIGKILL (unless the runner is a PID namespace's PID 1), gets
+rlimits (RLIMIT_CPU = ceil(cpu_seconds), RLIMIT_AS = memory_mb soft and 64 MiB more hard, raised
+to the hard limit after a MemoryError so the report can be written; RLIMIT_FSIZE = max(4 x
+output_bytes, 16 MiB), RLIMIT_NPROC = processes (only binding for non-root users), RLIMIT_CORE
+= 0), works in the runner's job directory (cwd, HOME, TMPDIR; mode 0700, emptied and re-created
+between jobs, so every job starts with an empty one), reads job.stdin on fd 0 and writes fds 1/2
+into pipes, gets job.env on top of a minimal environment (PATH, LANG, PYTHONHASHSEED=0), then
+runs the language handler. For Python: ``exec`` of the source in a fresh ``__main__`` module
+(sources not compiled by the runner are compiled here, under the job's limits, so compile
+errors and warnings reach the program's stderr), then for function programs ``eval`` of
+job.call in those globals; the value's repr() is ``return_repr``.
 
 The parent enforces the wall clock (SIGKILL to the whole process group), caps stdout and
 stderr at output_bytes each and return_repr at output_bytes characters (over a cap: status
@@ -76,9 +83,11 @@ on a fresh runner, then reported as sandbox_error); the job's own child dies wit
 (PDEATHSIG), but grandchildren in a new session can outlive a killed runner. In the Docker
 image the container's pid limit and teardown cover those cases.
 
-Adding a language: write a ``_child_<lang>(job, result_fd)`` that runs inside the prepared
-child (it may ``os.execvpe`` a compiler/JVM; with no structured result the exit status is
-classified as above) and register it in HANDLERS. Java is not handled by this file yet.
+Adding a language: write a ``_prepare_<lang>(job)`` that runs in the runner before the fork
+(returns anything, or None) and a ``_child_<lang>(job, result_fd, result_ino, prepared)`` that
+runs inside the prepared child (it may ``os.execvpe`` a compiler/JVM; with no structured result
+the exit status is classified as above), and register the pair in HANDLERS. Java is not
+handled by this file yet.
 """
 
 from __future__ import annotations
@@ -95,6 +104,9 @@ import sys
 import time
 import traceback
 import types
+import warnings
+
+import _signal  # plain-int signal calls: the signal module's enum conversions cost a child ~50 page faults
 
 PROTOCOL = 1
 PROGRAM_FILENAME = "main.py"  # the file name programs see in tracebacks
@@ -106,6 +118,8 @@ _FRAME = struct.Struct(">I")
 _MAX_FRAME = 1 << 30
 _MAX_MESSAGE = 10_000  # exc_message cap (characters)
 _CLEANUP_SECONDS = 5.0  # how long to keep hunting leftover descendants after a job
+_PRECOMPILE_MAX = 1 << 16  # larger sources are compiled by the child, under the job's limits
+_AS_HEADROOM = 64 << 20  # RLIMIT_AS hard limit above the soft one: room to report a MemoryError
 
 # Modules benchmark programs often import: loaded once here, shared by every child (fork).
 # Kept short on purpose: every module loaded here makes each fork a little dearer, and
@@ -212,10 +226,10 @@ class Runner:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # children: writes past RLIMIT_FSIZE raise OSError
         # What every child gets anyway is set once here: no core dumps, private files, and
         # the hard caps the per-job limits are clamped to (no getrlimit per job).
-        _setrlimit(resource.RLIMIT_CORE, 0)
+        resource.setrlimit(resource.RLIMIT_CORE, _clamp(resource.getrlimit(resource.RLIMIT_CORE)[1], 0))
         os.umask(0o077)
         self.hard_limits = {which: resource.getrlimit(which)[1] for which in _JOB_RLIMITS}
-        _prepare_stdio()
+        _prepare_child_state()
 
     # ------------------------------------------------------------ framing
 
@@ -341,17 +355,23 @@ class Runner:
     # ------------------------------------------------------------ one job
 
     def supervise(self, job: dict, limits: dict, workdir: str, handler) -> dict:
+        prepare, child = handler
+        # Whatever does not depend on being in the child is done here, before the fork: in the
+        # warm runner it costs a fraction of what a fresh child pays in copy-on-write faults.
+        prepared = prepare(job)
+        rlimits = self.job_rlimits(limits)
         stdin_data = (job.get("stdin") or "").encode("utf-8", "surrogateescape")
         in_r, in_w = os.pipe()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         res_r, res_w = os.pipe()
+        result_ino = os.fstat(res_w).st_ino
         start = time.perf_counter()
         pid = os.fork()
         if pid == 0:  # ---------------- child: never returns (the parent's ends go in closerange)
             try:
-                result_fd = self.child_setup(job, limits, workdir, in_r, out_w, err_w, res_w)
-                handler(job, result_fd)
+                self.child_setup(job, rlimits, workdir, in_r, out_w, err_w, res_w)
+                child(job, _RESULT_FD, result_ino, prepared)
             except BaseException:
                 try:
                     os.write(2, ("sandbox setup failed:\n" + traceback.format_exc()).encode())
@@ -453,8 +473,20 @@ class Runner:
             result["exit_code"] = None
         return result
 
-    def child_setup(self, job, limits, workdir, in_r, out_w, err_w, res_w) -> int:
-        """Everything between fork and the program; returns the result fd."""
+    def job_rlimits(self, limits: dict) -> tuple:
+        """The job's (resource, (soft, hard)) pairs, clamped to the runner's hard caps."""
+        cpu = max(1, math.ceil(float(limits["cpu_seconds"])))
+        out_cap = int(limits["output_bytes"])
+        memory = int(limits["memory_mb"]) << 20
+        wanted = [(resource.RLIMIT_CPU, cpu, cpu + 1),
+                  (resource.RLIMIT_FSIZE, max(4 * out_cap, 16 << 20), None),
+                  (resource.RLIMIT_AS, memory, memory + _AS_HEADROOM)]
+        if hasattr(resource, "RLIMIT_NPROC"):
+            wanted.append((resource.RLIMIT_NPROC, int(limits["processes"]), None))
+        return tuple((which, _clamp(self.hard_limits[which], soft, hard)) for which, soft, hard in wanted)
+
+    def child_setup(self, job, rlimits, workdir, in_r, out_w, err_w, res_w) -> None:
+        """Everything between fork and the program (the result channel becomes fd 3)."""
         os.setsid()
         # A PID namespace dies with its PID 1, so only a runner that is not PID 1 needs the
         # child to die with it (the ctypes call and the check cost ~0.1 ms of page faults).
@@ -465,24 +497,19 @@ class Runner:
         os.dup2(in_r, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
-        os.dup2(res_w, 3, inheritable=False)
+        os.dup2(res_w, _RESULT_FD, inheritable=False)
         os.closerange(4, self.max_fd)  # protocol fds, pipe originals, everything else
         os.chdir(workdir)
         if self.pid == 1:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the runner's PID-1 handler is not the program's
+            _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)  # the runner's PID-1 handler is not the program's
             if self.deaf:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-        cpu = max(1, math.ceil(float(limits["cpu_seconds"])))
-        caps = self.hard_limits
-        _setrlimit(resource.RLIMIT_CPU, cpu, cpu + 1, caps)
-        out_cap = int(limits["output_bytes"])
-        _setrlimit(resource.RLIMIT_FSIZE, max(4 * out_cap, 16 << 20), None, caps)
-        if hasattr(resource, "RLIMIT_NPROC"):
-            _setrlimit(resource.RLIMIT_NPROC, int(limits["processes"]), None, caps)
-        _setrlimit(resource.RLIMIT_AS, int(limits["memory_mb"]) << 20, None, caps)
-        for k, v in (job.get("env") or {}).items():
-            os.environ[str(k)] = str(v)
-        return 3
+                _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        for which, limit in rlimits:
+            resource.setrlimit(which, limit)
+        env = job.get("env")
+        if env:
+            for k, v in env.items():
+                os.environ[str(k)] = str(v)
 
     # ------------------------------------------------------------ leftovers
 
@@ -595,24 +622,37 @@ _CHILD_STATUSES = {"ok", "exception", "compile_error", "memory", "output_limit",
 # ---------------------------------------------------------------- the Python child
 
 
-def _child_python(job: dict, result_fd: int) -> None:
-    """Runs inside the prepared child: exec the source as __main__, eval the call, report."""
-    result_ino = os.fstat(result_fd).st_ino
+def _prepare_python(job: dict):
+    """In the runner, before the fork: compile the source and the call (compile() is pure, and
+    a fresh child pays ~4x for it in copy-on-write faults). Returns (code, call_code) or None:
+    a source that does not compile cleanly (an error, a warning) or is large is compiled by
+    the child under the job's limits, so errors and warnings reach the program's stderr."""
+    source, call = job.get("source", ""), job.get("call")
+    if not isinstance(source, str) or len(source) > _PRECOMPILE_MAX:
+        return None
+    if call is not None and (not isinstance(call, str) or len(call) > _PRECOMPILE_MAX):
+        return None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            code = compile(source, PROGRAM_FILENAME, "exec", dont_inherit=True)
+            call_code = None if call is None else compile(call, "<call>", "eval", dont_inherit=True)
+        except Exception:
+            return None
+    return None if caught else (code, call_code)
+
+
+def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
+    """Runs inside the prepared child: exec the source as __main__, eval the call, report.
+    sys.std*, sys.argv and a fresh __main__ are the runner's own (_prepare_child_state), so
+    every child starts from them unchanged."""
     me = os.getpid()  # a program that forks must not report twice
-    # Address space released on MemoryError so reporting still works under RLIMIT_AS
-    # (an untouched mapping: no page is faulted in).
-    reserve = _reserve()
-    sys.stdin, sys.stdout, sys.stderr = _STDIO
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = _STDIO
-    sys.argv = [PROGRAM_FILENAME]
-    main = types.ModuleType("__main__")
-    main.__dict__.update(__builtins__=builtins, __file__=PROGRAM_FILENAME, __cached__=None)
-    sys.modules["__main__"] = main
+    main = _MAIN
     call = job.get("call")
     record: dict = {"status": "ok"}
     exit_code = 0
     try:
-        code = compile(job.get("source", ""), PROGRAM_FILENAME, "exec", dont_inherit=True)
+        code, call_code = prepared or (compile(job.get("source", ""), PROGRAM_FILENAME, "exec", dont_inherit=True), None)
     except (SyntaxError, ValueError) as e:  # ValueError: null bytes in the source
         record = _exception_record(e, "compile_error")
         exit_code = 1
@@ -620,8 +660,9 @@ def _child_python(job: dict, result_fd: int) -> None:
         try:
             exec(code, main.__dict__)
             if call is not None:
-                value = eval(compile(call, "<call>", "eval", dont_inherit=True), main.__dict__)
-                record["return_repr"] = repr(value)
+                if call_code is None:
+                    call_code = compile(call, "<call>", "eval", dont_inherit=True)
+                record["return_repr"] = repr(eval(call_code, main.__dict__))
         except SystemExit as e:
             exit_code, text = _exit_code(e.code)
             if text:
@@ -630,7 +671,7 @@ def _child_python(job: dict, result_fd: int) -> None:
             if exit_code != 0 or call is not None:
                 record.update(status="exception", exc_type="SystemExit", exc_message=_safe_str(e.code))
         except MemoryError as e:
-            reserve.close()
+            _release_headroom()
             record = _exception_record(e, "memory")
             exit_code = 1
         except BaseException as e:
@@ -730,10 +771,13 @@ def _record_encoder():
     return lambda obj, _level: [json.dumps(obj)]
 
 
-def _reserve():
-    import mmap
-
-    return mmap.mmap(-1, 1 << 20)
+def _release_headroom() -> None:
+    """After a MemoryError, lift RLIMIT_AS to its hard limit (_AS_HEADROOM higher) so the
+    report can still be formatted."""
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (resource.getrlimit(resource.RLIMIT_AS)[1],) * 2)
+    except (ValueError, OSError):
+        pass
 
 
 def _run_exit_hooks() -> None:
@@ -746,20 +790,26 @@ def _run_exit_hooks() -> None:
         _ATEXIT._run_exitfuncs()
 
 
-HANDLERS = {"python": _child_python}
+# language -> (prepare: runs in the runner before the fork, child: runs in the forked child)
+HANDLERS = {"python": (_prepare_python, _child_python)}
+_RESULT_FD = 3
 _STDIO: tuple = ()
+_MAIN = None  # the __main__ module every child execs its program in (empty in the runner)
+_RUNNER_MODULE = None  # the runner's own __main__, kept alive
 _ENCODE = None  # the C JSON encoder (ASCII output), built once at startup
 _ORIGINAL_STDIO: tuple = ()
 _ATEXIT = None  # the atexit module, bound at startup (an import statement per child costs page faults)
 _ATEXIT_BASELINE = 0  # atexit callbacks the runner itself has (set at startup)
 
 
-def _prepare_stdio() -> None:
-    """The children's sys.stdin/stdout/stderr, made once in the runner (unused there: they
-    name fds 0/1/2, which every child points at its own pipes before the program runs)."""
+def _prepare_child_state() -> None:
+    """What every child's program sees, installed once in the runner: sys.stdin/stdout/stderr
+    on fds 0/1/2 (in the runner /dev/null, /dev/null and its diagnostics; every child points
+    them at its own pipes), sys.argv, and an empty __main__ module. A child that set these
+    itself would pay page faults for each."""
     import io
 
-    global _STDIO, _ORIGINAL_STDIO, _ENCODE
+    global _STDIO, _ORIGINAL_STDIO, _ENCODE, _MAIN, _RUNNER_MODULE
     _ENCODE = _record_encoder()
     # Keep the runner's own stdio objects alive: if a child dropped the last reference it
     # would deallocate (and touch) them on every job.
@@ -772,6 +822,13 @@ def _prepare_stdio() -> None:
         io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
                          encoding="utf-8", errors="backslashreplace", line_buffering=True),
     )
+    sys.stdin, sys.stdout, sys.stderr = _STDIO
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = _STDIO
+    sys.argv = [PROGRAM_FILENAME]
+    _RUNNER_MODULE = sys.modules.get("__main__")
+    _MAIN = types.ModuleType("__main__")
+    _MAIN.__dict__.update(__builtins__=builtins, __file__=PROGRAM_FILENAME, __cached__=None)
+    sys.modules["__main__"] = _MAIN
 
 
 # ---------------------------------------------------------------- small OS helpers
@@ -919,17 +976,13 @@ def _close_quiet(fd: int) -> None:
         pass
 
 
-def _setrlimit(which: int, soft: int, hard: int | None = None, caps: dict | None = None) -> None:
-    """Set a limit, clamped to the hard limit (caps[which] when known, else getrlimit)."""
+def _clamp(cap: int, soft: int, hard: int | None = None) -> tuple[int, int]:
+    """(soft, hard) lowered to a hard cap (a process may lower its hard limits, never raise them)."""
     hard = soft if hard is None else hard
-    cur_hard = caps[which] if caps is not None else resource.getrlimit(which)[1]
-    if cur_hard != resource.RLIM_INFINITY:
-        hard = min(hard, cur_hard)
+    if cap != resource.RLIM_INFINITY:
+        hard = min(hard, cap)
         soft = min(soft, hard)
-    try:
-        resource.setrlimit(which, (soft, hard))
-    except (ValueError, OSError):
-        resource.setrlimit(which, (min(soft, cur_hard) if cur_hard != resource.RLIM_INFINITY else soft, cur_hard))
+    return soft, hard
 
 
 def _max_fd() -> int:
@@ -1039,7 +1092,6 @@ def main(argv: list[str]) -> int:
     import gc
 
     import atexit
-    import mmap  # noqa: F401  (used by every child)
 
     global _ATEXIT, _ATEXIT_BASELINE
     _ATEXIT, _ATEXIT_BASELINE = atexit, atexit._ncallbacks()
