@@ -226,6 +226,32 @@ def test_java_batch_with_one_bad_program(sb):
     assert r[5].stdout == "py\n"
 
 
+def test_java_programs_of_older_jdks_run(sb):
+    # Competitive programs run their solver in a thread with a 512 MiB stack (address space the
+    # JVM reserves up front) and reflect into JDK internals the way JDK 8/11 allowed.
+    deep = ("public class Main implements Runnable {\n"
+            "  static int depth(int n) { return n == 0 ? 0 : 1 + depth(n - 1); }\n"
+            "  public void run() { System.out.println(depth(1000000)); }\n"
+            "  public static void main(String[] a) throws Exception {\n"
+            "    Thread t = new Thread(null, new Main(), \"\", 1 << 29); t.start(); t.join(); } }")
+    reflect = ("import java.lang.reflect.Field;\n"
+               "public class Main { public static void main(String[] a) throws Exception {\n"
+               "  Field f = String.class.getDeclaredField(\"value\"); f.setAccessible(true);\n"
+               "  Field g = java.io.PrintStream.class.getDeclaredField(\"autoFlush\"); g.setAccessible(true);\n"
+               "  System.out.println(((byte[]) f.get(\"abc\")).length); } }")
+    limits = Limits(wall_seconds=30, cpu_seconds=20)
+    r = sb.run([ExecJob(language="java", source=deep, limits=limits),
+                ExecJob(language="java", source=reflect, limits=limits)])
+    assert (r[0].status, r[0].stdout) == ("ok", "1000000\n"), r[0]
+    assert (r[1].status, r[1].stdout) == ("ok", "3\n"), r[1]
+
+
+def test_numpy_is_in_the_image(sb):
+    # 48 CodeNet and many Avatar Python programs import numpy (AtCoder has it).
+    (r,) = sb.run([ExecJob(source="import numpy as np\nprint(int(np.arange(10).sum()))")])
+    assert (r.status, r.stdout) == ("ok", "45\n"), r
+
+
 def test_codenet_java_sample_matches_expected_output(sb):
     if not CODENET_JAVA.is_dir():
         pytest.fail(f"missing {CODENET_JAVA}") if IN_CI else pytest.skip(f"missing {CODENET_JAVA}")

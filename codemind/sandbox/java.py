@@ -43,7 +43,17 @@ FAST_JVM_FLAGS = [
     "-XX:MaxMetaspaceSize=128m",
     "-Xss16m",
     "-Dfile.encoding=UTF-8",
+    # The JDK 8/11 the programs were written for let them reflect into these (fast-IO tricks
+    # on String.value and PrintStream.autoFlush); JDK 17 refuses unless they are opened.
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/java.util=ALL-UNNAMED",
 ]
+
+# Address space a JVM job gets beyond its memory limit: competitive programs run their solver
+# in a thread with a 128-512 MiB stack, which the JVM reserves up front. A reservation is not
+# memory: -Xmx (sized from memory_mb) and the container's memory limit bound what is used.
+JVM_STACK_ROOM_MB = 1024
 
 
 def jvm_flags(limits: Limits) -> list[str]:
@@ -51,6 +61,11 @@ def jvm_flags(limits: Limits) -> list[str]:
     mb = limits.memory_mb
     heap = mb - 640 if mb >= 896 else max(32, mb // 4)  # the rest: code cache, metaspace, stacks
     return [*FAST_JVM_FLAGS, f"-Xmx{heap}m"]
+
+
+def jvm_job_limits(limits: Limits) -> Limits:
+    """The runner limits of a job that starts a JVM for a program with these limits."""
+    return limits.model_copy(update={"memory_mb": limits.memory_mb + JVM_STACK_ROOM_MB})
 
 
 # ---------------------------------------------------------------- source preparation
@@ -461,7 +476,7 @@ def batch_job(items: list[tuple[str, JavaUnit, dict[str, str], ExecJob]], runtim
     )
     src = (f"RUNTIME = {runtime!r}\nPROGRAMS = {programs!r}\nREQUEST = {base64.b64encode(bytes(req)).decode()!r}\n"
            f"FLAGS = {jvm_flags(limits)!r}\n" + BATCH_SCRIPT)
-    return ExecJob(language="python", source=src, limits=limits)
+    return ExecJob(language="python", source=src, limits=jvm_job_limits(limits))
 
 
 def batch_results(ex: Execution) -> dict[str, Execution]:
@@ -590,7 +605,7 @@ def run_java(
     for i in todo:
         u = units[index[jobs[i].source]]
         run_jobs.append(ExecJob(language="python", source=run_source(classes[u.pkg], u.main, jobs[i].limits),
-                                stdin=jobs[i].stdin, limits=jobs[i].limits, env=jobs[i].env))
+                                stdin=jobs[i].stdin, limits=jvm_job_limits(jobs[i].limits), env=jobs[i].env))
     for i, ex in zip(todo, run_python(run_jobs, progress) if run_jobs else []):
         out[i] = java_outcome(ex)
     return out  # type: ignore[return-value]
@@ -598,5 +613,5 @@ def run_java(
 
 __all__ = [
     "JavaUnit", "prepare", "top_level_types", "COMPILE_SCRIPT", "compile_request", "compile_limits",
-    "run_source", "run_java", "java_outcome", "compile_error", "decode_compile_output", "jvm_flags",
+    "run_source", "run_java", "java_outcome", "compile_error", "decode_compile_output", "jvm_flags", "jvm_job_limits",
 ]
