@@ -126,6 +126,16 @@ def test_python_outcomes(sb):
     assert all(x.runtime == sb.runtime for x in r)
 
 
+def test_memory_used_up_by_small_objects_is_a_memory_outcome(sb):
+    # Address space filled to the last arena by small ints (CodeNet p03154's factorial tables):
+    # the child must still report MemoryError, not die inside its own error handling.
+    src = ("a = [1] * 8000001\nb = [1] * 8000001\nfor i in range(8000000):\n"
+           "    a[i + 1] = (a[i] * (i + 1)) % 1000000007\n    b[i] = a[i + 1] + 1\nprint('done')\n")
+    r = sb.run([ExecJob(source=src, limits=Limits(wall_seconds=30, cpu_seconds=30, memory_mb=384))])[0]
+    assert (r.status, r.exc_type) == ("memory", "MemoryError"), r
+    assert "MemoryError" in r.stderr and r.stdout == ""
+
+
 def test_identity_names_the_image(sb):
     ident = sb.identity()
     assert ident["kind"] == "docker"

@@ -373,8 +373,9 @@ class Runner:
                 self.child_setup(job, rlimits, workdir, in_r, out_w, err_w, res_w)
                 child(job, _RESULT_FD, result_ino, prepared)
             except BaseException:
-                try:
-                    os.write(2, ("sandbox setup failed:\n" + traceback.format_exc()).encode())
+                try:  # the constant first: formatting may fail (e.g. with memory used up)
+                    os.write(2, b"sandbox setup failed:\n")
+                    os.write(2, traceback.format_exc().encode())
                 finally:
                     os._exit(_SETUP_FAILED)
             os._exit(_SETUP_FAILED)
@@ -506,6 +507,8 @@ class Runner:
                 _signal.signal(_signal.SIGINT, _signal.default_int_handler)
         for which, limit in rlimits:
             resource.setrlimit(which, limit)
+            if which == resource.RLIMIT_AS:
+                _AS_LIFT[0] = (limit[1], limit[1])
         env = job.get("env")
         if env:
             for k, v in env.items():
@@ -773,10 +776,11 @@ def _record_encoder():
 
 def _release_headroom() -> None:
     """After a MemoryError, lift RLIMIT_AS to its hard limit (_AS_HEADROOM higher) so the
-    report can still be formatted."""
+    report can still be formatted. Allocates nothing: with the address space used up to the
+    last page, even a tuple can raise MemoryError again (pymalloc needs a whole new arena)."""
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (resource.getrlimit(resource.RLIMIT_AS)[1],) * 2)
-    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, _AS_LIFT[0])
+    except BaseException:
         pass
 
 
@@ -793,6 +797,7 @@ def _run_exit_hooks() -> None:
 # language -> (prepare: runs in the runner before the fork, child: runs in the forked child)
 HANDLERS = {"python": (_prepare_python, _child_python)}
 _RESULT_FD = 3
+_AS_LIFT: list = [None]  # in a child: RLIMIT_AS (hard, hard), prepared by child_setup for _release_headroom
 _STDIO: tuple = ()
 _MAIN = None  # the __main__ module every child execs its program in (empty in the runner)
 _RUNNER_MODULE = None  # the runner's own __main__, kept alive
@@ -811,8 +816,8 @@ def _prepare_child_state() -> None:
 
     global _STDIO, _ORIGINAL_STDIO, _ENCODE, _MAIN, _RUNNER_MODULE
     _ENCODE = _record_encoder()
-    # Keep the runner's own stdio objects alive: if a child dropped the last reference it
-    # would deallocate (and touch) them on every job.
+    # Keep the interpreter's original stdio objects alive once they are replaced below
+    # (deallocating them would flush and close their streams).
     _ORIGINAL_STDIO = (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__)
     _STDIO = (
         io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)),
