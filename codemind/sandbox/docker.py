@@ -252,7 +252,7 @@ class DockerSandbox(Sandbox):
             "image_id": self.image_id,
             "runner_protocol": PROTOCOL,
             "java": {"jvm_flags": jv.FAST_JVM_FLAGS, "javac_flags": jv.JAVAC_FLAGS, "warm_batch": self.opts["java_warm"],
-                     "batch_runtime": jv.content_hash_of_batch_main()},
+                     "stack_room_mb": jv.JVM_STACK_ROOM_MB, "batch_runtime": jv.content_hash_of_batch_main()},
             "container": {k: self.opts[k] for k in ("memory_mb", "tmpfs_mb", "pids")}
             | {"network": "none", "read_only": True, "cap_drop": "ALL", "no_new_privileges": True,
                "user": "non-root"},
