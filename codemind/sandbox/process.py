@@ -13,8 +13,9 @@ about 3.8 ms CPU per program (runner 1.3 + child 2.5, mostly copy-on-write page 
 fork) against about 13 ms for a fresh interpreter, i.e. roughly 450-500 programs/s on two idle
 cores.
 
-Programs see the standard library only (the runner starts with ``-S``, like the sandbox image);
-pass ``site_packages=True`` to give them the interpreter's site-packages.
+Programs see the standard library only (the runner starts with ``-S``); pass
+``site_packages=True`` to give them the interpreter's site-packages. (The Docker image's runner
+loads ``site``: there programs also see Debian's dist-packages, i.e. numpy.)
 """
 
 from __future__ import annotations

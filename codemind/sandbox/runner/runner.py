@@ -700,8 +700,8 @@ def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
 
 
 class _Quitter:
-    """exit() and quit() as the site module defines them. The runner's interpreter starts
-    with -S, which leaves them out, but real programs (CodeNet solutions) call them."""
+    """exit() and quit() as the site module defines them. The process sandbox starts the
+    runner with -S, which leaves them out, but real programs (CodeNet solutions) call them."""
 
     def __init__(self, name: str):
         self.name = name
