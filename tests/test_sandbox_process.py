@@ -97,6 +97,16 @@ def test_syntax_error_is_compile_error(sandbox):
     assert r.status == "compile_error" and r.exc_type == "SyntaxError"
 
 
+def test_sources_too_deep_to_compile_are_outcomes_not_sandbox_errors(sandbox):
+    # CPython gives up on these while compiling (RecursionError, or MemoryError from the
+    # parser's stack), as `python3 main.py` would; the sandbox itself is fine.
+    r = run1(sandbox, "x = a" + ".b" * 30000 + "\n")
+    assert (r.status, r.exc_type) == ("compile_error", "RecursionError"), r
+    r = run1(sandbox, "x = " + "-" * 60000 + "1\n")
+    assert (r.status, r.exc_type) == ("memory", "MemoryError"), r
+    assert run1(sandbox, "print('next')").stdout == "next\n"
+
+
 def test_name_main_and_module_state(sandbox):
     src = """
     import dataclasses, pickle

@@ -69,7 +69,8 @@ job left behind: the process group, and, because the runner is a child subreaper
 (setsid'ed or double-forked grandchildren are re-parented to the runner and found in /proc).
 
 Statuses: ok | exception (exc_type, exc_message, traceback in stderr) | compile_error (the
-source does not compile; SyntaxError details as for exception) | timeout (wall clock or
+source does not compile: SyntaxError, or RecursionError when nested too deep; details as for
+exception) | timeout (wall clock or
 RLIMIT_CPU) | memory (MemoryError, or a crash with MemoryError on stderr) | output_limit |
 killed (a signal; exc_message names it) | sandbox_error (the runner could not run the job).
 SystemExit: code 0/None is ok for stdin programs (exit_code recorded); any other code, and any
@@ -656,8 +657,12 @@ def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
     exit_code = 0
     try:
         code, call_code = prepared or (compile(job.get("source", ""), PROGRAM_FILENAME, "exec", dont_inherit=True), None)
-    except (SyntaxError, ValueError) as e:  # ValueError: null bytes in the source
+    except (SyntaxError, ValueError, RecursionError) as e:  # null bytes; nesting too deep to compile
         record = _exception_record(e, "compile_error")
+        exit_code = 1
+    except MemoryError as e:  # the parser's stack (deep nesting) or the address space ran out
+        _release_headroom()
+        record = _exception_record(e, "memory")
         exit_code = 1
     else:
         try:
