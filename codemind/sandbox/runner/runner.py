@@ -70,12 +70,12 @@ job left behind: the process group, and, because the runner is a child subreaper
 
 Statuses: ok | exception (exc_type, exc_message, traceback in stderr) | compile_error (the
 source does not compile: SyntaxError, or RecursionError when nested too deep; details as for
-exception) | timeout (wall clock or
-RLIMIT_CPU) | memory (MemoryError, or a crash with MemoryError on stderr) | output_limit |
-killed (a signal; exc_message names it) | sandbox_error (the runner could not run the job).
-SystemExit: code 0/None is ok for stdin programs (exit_code recorded); any other code, and any
-exit of a function program before its call returned, is an exception with exc_type SystemExit.
-A program that calls os._exit or closes the result channel is classified from its exit status.
+exception) | timeout (wall clock or RLIMIT_CPU) | memory (MemoryError, or a crash with
+MemoryError on stderr) | output_limit | killed (a signal; exc_message names it) | sandbox_error
+(the runner could not run the job). SystemExit: code 0/None is ok for stdin programs (exit_code
+recorded); any other code, and any exit of a function program before its call returned, is an
+exception with exc_type SystemExit. A program that calls os._exit or closes the result channel
+is classified from its exit status.
 
 Containment limits (why the host calls this sandbox "weak" outside a container): as root,
 RLIMIT_NPROC does not bind, so a fork bomb is stopped by the wall clock plus the sweep; a
