@@ -7,11 +7,10 @@ network. Use it when no Docker engine is reachable, for trusted benchmark progra
 speed; use the ``docker`` sandbox for model-written code. As root, RLIMIT_NPROC does not bind,
 so a fork bomb is only stopped by the wall clock and the process-group / orphan sweep.
 
-Speed (CRUXEval, 800 programs, 2-core VM shared with other heavy jobs, load ~15-20): about 3.8x
-the programs/s of a bare ``python3 -I -S -c`` per program (69-119/s vs 15-33/s); intrinsic cost
-about 3.8 ms CPU per program (runner 1.3 + child 2.5, mostly copy-on-write page faults after
-fork) against about 13 ms for a fresh interpreter, i.e. roughly 450-500 programs/s on two idle
-cores.
+Speed (CRUXEval, 800 programs, 2 workers on a 2-core VM, 2026-11-26): about 1000 programs/s,
+4.8x a bare ``python3 -I -S -c`` per program (209/s). Most of a job's cost is the kernel's:
+fork, copy-on-write page faults and exit; the runner keeps the child's share small by doing
+everything it can (compiling included) before the fork.
 
 Programs see the standard library only (the runner starts with ``-S``); pass
 ``site_packages=True`` to give them the interpreter's site-packages. (The Docker image's runner
