@@ -639,11 +639,19 @@ def _prepare_python(job: dict):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            code = compile(source, PROGRAM_FILENAME, "exec", dont_inherit=True)
-            call_code = None if call is None else compile(call, "<call>", "eval", dont_inherit=True)
+            code = _compile_program(source)
+            call_code = None if call is None else _compile_call(call)
         except Exception:
             return None
     return None if caught else (code, call_code)
+
+
+def _compile_program(source: str):
+    return compile(source, PROGRAM_FILENAME, "exec", dont_inherit=True)
+
+
+def _compile_call(call: str):
+    return compile(call, "<call>", "eval", dont_inherit=True)
 
 
 def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
@@ -656,20 +664,19 @@ def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
     record: dict = {"status": "ok"}
     exit_code = 0
     try:
-        code, call_code = prepared or (compile(job.get("source", ""), PROGRAM_FILENAME, "exec", dont_inherit=True), None)
+        code, call_code = prepared or (_compile_program(job.get("source", "")), None)
     except (SyntaxError, ValueError, RecursionError) as e:  # null bytes; nesting too deep to compile
         record = _exception_record(e, "compile_error")
         exit_code = 1
     except MemoryError as e:  # the parser's stack (deep nesting) or the address space ran out
-        _release_headroom()
-        record = _exception_record(e, "memory")
+        record = _memory_record(e)
         exit_code = 1
     else:
         try:
             exec(code, main.__dict__)
             if call is not None:
                 if call_code is None:
-                    call_code = compile(call, "<call>", "eval", dont_inherit=True)
+                    call_code = _compile_call(call)
                 record["return_repr"] = repr(eval(call_code, main.__dict__))
         except SystemExit as e:
             exit_code, text = _exit_code(e.code)
@@ -679,8 +686,7 @@ def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
             if exit_code != 0 or call is not None:
                 record.update(status="exception", exc_type="SystemExit", exc_message=_safe_str(e.code))
         except MemoryError as e:
-            _release_headroom()
-            record = _exception_record(e, "memory")
+            record = _memory_record(e)
             exit_code = 1
         except BaseException as e:
             record = _exception_record(e, "exception")
@@ -779,14 +785,16 @@ def _record_encoder():
     return lambda obj, _level: [json.dumps(obj)]
 
 
-def _release_headroom() -> None:
-    """After a MemoryError, lift RLIMIT_AS to its hard limit (_AS_HEADROOM higher) so the
-    report can still be formatted. Allocates nothing: with the address space used up to the
-    last page, even a tuple can raise MemoryError again (pymalloc needs a whole new arena)."""
+def _memory_record(e: MemoryError) -> dict:
+    """The report of a MemoryError. RLIMIT_AS is first lifted to its hard limit (_AS_HEADROOM
+    higher) so the report can be formatted; the lift allocates nothing: with the address space
+    used up to the last page, even a tuple can raise MemoryError again (pymalloc needs a whole
+    new arena)."""
     try:
         resource.setrlimit(resource.RLIMIT_AS, _AS_LIFT[0])
     except BaseException:
         pass
+    return _exception_record(e, "memory")
 
 
 def _run_exit_hooks() -> None:
@@ -802,7 +810,7 @@ def _run_exit_hooks() -> None:
 # language -> (prepare: runs in the runner before the fork, child: runs in the forked child)
 HANDLERS = {"python": (_prepare_python, _child_python)}
 _RESULT_FD = 3
-_AS_LIFT: list = [None]  # in a child: RLIMIT_AS (hard, hard), prepared by child_setup for _release_headroom
+_AS_LIFT: list = [None]  # in a child: RLIMIT_AS (hard, hard), prepared by child_setup for _memory_record
 _STDIO: tuple = ()
 _MAIN = None  # the __main__ module every child execs its program in (empty in the runner)
 _RUNNER_MODULE = None  # the runner's own __main__, kept alive
