@@ -7,6 +7,7 @@ it stopped when the same command is run again.
 
 from __future__ import annotations
 
+import itertools
 import platform
 import time
 from dataclasses import dataclass, field
@@ -190,8 +191,8 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     out = config.out or config.default_out()
     store = RunDir(out)
     store.check(config.hash(), config.model_dump(mode="json"))
-    templates = [get_prompt(config.task, pid).template_for(programs[0])
-                 for pid in task.budget_prompts(programs[0], prompt_id)]
+    first = _first_usable(task, programs, config)
+    templates = [get_prompt(config.task, pid).template_for(first) for pid in task.budget_prompts(first, prompt_id)]
     if prompt_id is not None and config.task in ("der",):
         get_prompt("ier", prompt_id)  # DER's prediction stage uses an IER prompt
     judge = make_judge(config, task.default_judge)
@@ -204,6 +205,26 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
         return _execute(plan, progress)
     finally:
         backend.close()
+
+
+def _first_usable(task: TaskBuilder, programs: list[Program], config: RunConfig) -> Program:
+    """The first program the task could use; none at all is bad input (said before anything runs)."""
+    reasons: dict[str, int] = {}
+    for p in programs:
+        why = task.static_problem(p)
+        if why is None:
+            return p
+        key = why.split(":", 1)[0]
+        reasons[key] = reasons.get(key, 0) + 1
+    raise UserError(f"task {config.task} cannot use any of the {len(programs)} programs of {config.benchmark} "
+                    f"({config.language}): " + ", ".join(f"{n} {why}" for why, n in reasons.items()))
+
+
+def _no_items(config: RunConfig, ctx: StageContext, stage: Stage) -> UserError:
+    report = ctx.manifest_extra.get("usable_programs", {}).get(stage.name or config.task, {})
+    reasons = ", ".join(f"{n} {why}" for why, n in (report.get("reasons") or {}).items())
+    return UserError(f"task {config.task} has no items on {config.benchmark} ({config.language}): "
+                     f"none of its {len(ctx.programs)} programs is usable" + (f" ({reasons})" if reasons else ""))
 
 
 @dataclass
@@ -246,7 +267,6 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             ground_truth=gt_counts,
             backend=_identity(plan.backend),
         )
-        done = store.open(manifest)
         ctx = StageContext(
             programs=plan.programs,
             truths=truths,
@@ -255,9 +275,14 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             samples=store.samples,
             execute=lambda programs: execute(programs, "ground truth (model code)"),
         )
+        stages = plan.task.plan(ctx)
+        first = next(stages, None) or Stage(None, [])
+        if not first.items:  # nothing to ask: said before the run directory is made
+            raise _no_items(config, ctx, first)
+        done = store.open(manifest)
         result = RunResult(out=store.path, items=0, new_samples=0, skipped=0)
         prompts: dict[str, set[str]] = {}
-        for stage in plan.task.plan(ctx):
+        for stage in itertools.chain([first], stages):
             for item in stage.items:
                 prompts.setdefault(item.prompt.id, set()).add(item.prompt.hash)
             store.update_manifest(config=manifest.config, ground_truth=gt_counts,

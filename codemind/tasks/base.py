@@ -4,8 +4,9 @@ model). A task knows which prompts fit it and which judge to use by default."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from codemind.registry import Registry
 from codemind.schema import Item, Program, TestInput
@@ -19,6 +20,67 @@ class Truth(Protocol):
     input_index: int
     expected: str | None
     status: str
+    reason: str | None
+
+
+RUNNABLE = ("ok", "label_mismatch")  # ground truth a question can be asked about
+
+# Why a task cannot use a program (the first word of each unusable program's reason in the
+# run manifest; what follows the colon is the detail).
+NO_INPUT = "no usable input"
+NOT_RUN = "ground truth does not run"
+NOT_FUNCTION = "not a function program"
+NOT_PYTHON = "not a Python program"
+NO_SPEC = "no spec"
+NO_TESTS = "no tests"
+NO_SHOWN_TEST = "no test to show"
+
+
+def input_problem(program: Program, truths: dict[tuple[str, int], Truth],
+                  inputs: Sequence[TestInput] | None = None) -> str | None:
+    """None when one of `inputs` (default: all the program's inputs) has runnable ground
+    truth; otherwise why none does, with the ground truth's own reason."""
+    inputs = program.inputs if inputs is None else inputs
+    failed: list[Truth] = []
+    for inp in inputs:
+        truth = truths.get((program.id, inp.index))
+        if truth is not None and truth.status in RUNNABLE:
+            return None
+        if truth is not None:
+            failed.append(truth)
+    if not inputs:
+        indexes = [0] + [x["index"] for x in program.meta.get("excluded_inputs") or []]
+        why = next((t.reason for t in (truths.get((program.id, i)) for i in indexes) if t is not None and t.reason),
+                   None)
+        if why and why.startswith(NO_INPUT):
+            why = why[len(NO_INPUT):].lstrip(": ")
+        return f"{NO_INPUT}: {why}" if why else NO_INPUT
+    why = next((t.reason for t in failed if t.reason), None)
+    return f"{NOT_RUN}: {why}" if why else NOT_RUN
+
+
+def usage(programs: Iterable[Program], items: Sequence[Item], unusable: dict[str, str],
+          of: str = "benchmark programs") -> dict:
+    """A stage's accounting for the run manifest: every program it was given is either used
+    (has items) or unusable, with a reason."""
+    programs = list(programs)
+    used = {i.program_id for i in items}
+    missing = [p.id for p in programs if p.id not in used and p.id not in unusable]
+    assert not missing, f"programs neither used nor marked unusable: {missing[:5]}"
+    return {
+        "of": of,
+        "programs": len(programs),
+        "used": len(used),
+        "items": len(items),
+        "unusable": len(unusable),
+        "reasons": dict(Counter(r.split(":", 1)[0] for r in unusable.values()).most_common()),
+        "unusable_programs": dict(unusable),
+    }
+
+
+def record_usage(ctx: "StageContext", stage: str, report: dict) -> None:
+    """Put a stage's accounting into the run manifest (ctx.manifest_extra["usable_programs"])."""
+    ctx.manifest_extra.setdefault("usable_programs", {})[stage] = report
 
 
 def call_args(call: str | None, entry_point: str | None) -> str | None:
@@ -71,8 +133,22 @@ class TaskBuilder(ABC):
 
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
         """The stages of this task; each one runs to completion before the next is asked
-        for. Single-stage tasks need not override it."""
-        yield Stage(None, self.build(ctx.programs, ctx.truths, ctx.prompt_id))
+        for. Single-stage tasks need not override it. Every stage records in the manifest
+        which programs it used and why it could not use the others (record_usage)."""
+        items = self.build(ctx.programs, ctx.truths, ctx.prompt_id)
+        used = {i.program_id for i in items}
+        unusable = {p.id: self.unusable_reason(p, ctx.truths) or NOT_RUN for p in ctx.programs if p.id not in used}
+        record_usage(ctx, self.name, usage(ctx.programs, items, unusable))
+        yield Stage(None, items)
+
+    def static_problem(self, program: Program) -> str | None:
+        """Why this task can never use the program, whatever its ground truth (None: it may).
+        Asked before anything executes, so a run that could have no items fails at once."""
+        return None
+
+    def unusable_reason(self, program: Program, truths: dict[tuple[str, int], Truth]) -> str | None:
+        """Why build() makes no item of this program (None: it makes some)."""
+        return self.static_problem(program) or input_problem(program, truths)
 
     def budget_prompts(self, program: Program, prompt_id: str | None) -> list[str]:
         """Prompt ids this task may send, to size the generation budget."""

@@ -9,6 +9,12 @@ Three stages, each cached and resumable on its own:
    executed in the sandbox);
 3. reference: IER on the reference solutions of the same problems, for comparison.
 R_DER = correct predictions / predictions on its own correct programs.
+
+DER uses a problem when it can ask all three questions about it: a Python function with a
+spec and tests (synthesis.static_problem) whose first input has a call, a value to show and
+ground truth that ran (the input both predictions are about). The others are recorded in the
+run manifest with their reason (usable_programs.synthesis); the prediction stage records
+the correct syntheses whose own code did not run on that input.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from codemind.schema import Program
-from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
+from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder, input_problem, record_usage, usage
 from codemind.tasks.ier import IER
-from codemind.tasks.synthesis import SYNTHESIS_JUDGE, shown_test, synthesis_item, synthesizable
+from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, shown_test, static_problem, synthesis_item,
+                                      synthesis_problem)
 
 SYNTHESIS_PROMPT = "codemind-synthesis"
 
@@ -37,14 +44,18 @@ class DER(TaskBuilder):
     def build(self, programs, truths, prompt_id):
         raise NotImplementedError("DER is multi-stage: see plan()")
 
+    def static_problem(self, program: Program) -> str | None:
+        return static_problem(program)
+
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
-        programs = [p for p in ctx.programs if synthesizable(p) and (p.id, 0) in ctx.truths]
-        yield Stage(
-            "synthesis",
-            [synthesis_item(self, p, SYNTHESIS_PROMPT, "synthesis", shown_test(p, ctx.truths[(p.id, 0)].expected))
-             for p in programs],
-            judge=SYNTHESIS_JUDGE,
-        )
+        unusable = {p.id: why for p in ctx.programs if (why := synthesis_problem(p, ctx.truths, needs_run=True))}
+        programs = [p for p in ctx.programs if p.id not in unusable]
+        synthesis = [synthesis_item(self, p, SYNTHESIS_PROMPT, "synthesis",
+                                    shown_test(p, first_truth(p, ctx.truths).expected))  # type: ignore[union-attr]
+                     for p in programs]
+        record_usage(ctx, "synthesis", usage(ctx.programs, synthesis, unusable))
+        yield Stage("synthesis", synthesis, judge=SYNTHESIS_JUDGE)
+
         by_id = {p.id: p for p in programs}
         own = [
             own_program(by_id[s["program_id"]], s["extracted"], s["sample_index"])
@@ -53,10 +64,18 @@ class DER(TaskBuilder):
         ]
         truths = ctx.execute(own) if own else {}
         ier = IER()
-        prediction = ier.build(own, truths, ctx.prompt_id)
-        yield Stage("prediction", [self._restage(i, "prediction") for i in prediction])
-        reference = ier.build(programs, ctx.truths, ctx.prompt_id)
-        yield Stage("reference", [self._restage(i, "reference") for i in reference])
+        prediction = [self._restage(i, "prediction") for i in ier.build(own, truths, ctx.prompt_id)]
+        used = {i.program_id for i in prediction}
+        record_usage(ctx, "prediction", usage(
+            own, prediction, {p.id: input_problem(p, truths) or "" for p in own if p.id not in used},
+            of="correct syntheses (the model's own code, run on the problem's first input)"))
+        yield Stage("prediction", prediction)
+
+        reference = [self._restage(i, "reference") for i in ier.build(programs, ctx.truths, ctx.prompt_id)]
+        used = {i.program_id for i in reference}
+        unusable_ref = {**unusable, **{p.id: input_problem(p, ctx.truths) or "" for p in programs if p.id not in used}}
+        record_usage(ctx, "reference", usage(ctx.programs, reference, unusable_ref))
+        yield Stage("reference", reference)
 
     def _restage(self, item, stage):
         key = f"{item.benchmark}/{item.program_id}#{item.input_index}/{self.name}:{stage}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.schema import Item, Program
-from codemind.tasks.base import TASKS, TaskBuilder, Truth
+from codemind.tasks.base import RUNNABLE, TASKS, TaskBuilder, Truth
 
-RUNNABLE = ("ok", "label_mismatch")
+__all__ = ["IER", "RUNNABLE"]
 
 
 @TASKS.register("ier")

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.schema import Item, Program
-from codemind.tasks.base import TASKS, TaskBuilder, Truth
-from codemind.tasks.ier import RUNNABLE
+from codemind.tasks.base import NOT_FUNCTION, NOT_PYTHON, RUNNABLE, TASKS, TaskBuilder, Truth
 
 
 @TASKS.register("input")
@@ -19,11 +18,18 @@ class InputPrediction(TaskBuilder):
     def default_prompt(self, program: Program) -> str:
         return "cruxeval-direct"
 
+    def static_problem(self, program: Program) -> str | None:
+        if program.kind != "function":
+            return f"{NOT_FUNCTION}: {program.kind} programs have no return value to find an input for"
+        if program.language != "python":
+            return f"{NOT_PYTHON}: {program.language}"
+        return None
+
     def build(self, programs: Sequence[Program], truths: dict[tuple[str, int], Truth], prompt_id: str | None) -> list[Item]:
         items: list[Item] = []
         for program in programs:
-            if program.kind != "function":
-                continue  # input prediction needs a function with a return value
+            if self.static_problem(program):
+                continue  # input prediction needs a Python function with a return value
             spec = self.prompt_spec(prompt_id or self.default_prompt(program))
             for inp in program.inputs:
                 truth = truths.get((program.id, inp.index))

@@ -6,6 +6,10 @@ with_test (the first test as an assert), no_test (spec only) and misleading_test
 assert with its expected value mutated, seeded: tasks/mutate.py). The mutations are
 recorded in the run manifest. Problems whose test has no literal value to mutate get no
 misleading variant (counted in the manifest).
+
+SR uses a problem when it can show its test: a Python function with a spec and tests whose
+first input has a call and a value (stated or executed; synthesis.synthesis_problem). The
+others are recorded in the run manifest with their reason (usable_programs.<stage>).
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from __future__ import annotations
 from typing import Iterator
 
 from codemind.schema import Program
-from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
+from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.mutate import mutate_assert, rng_for
-from codemind.tasks.synthesis import SYNTHESIS_JUDGE, shown_test, synthesis_item, synthesizable
+from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, shown_test, static_problem, synthesis_item,
+                                      synthesis_problem)
+
+NOT_MUTABLE = "no literal value in the shown test to mutate"
 
 WITH_TEST, NO_TEST = "codemind-with-test", "codemind-no-test"
 
@@ -34,10 +41,13 @@ class SR(TaskBuilder):
     def build(self, programs, truths, prompt_id):
         raise NotImplementedError("SR is multi-stage: see plan()")
 
+    def static_problem(self, program: Program) -> str | None:
+        return static_problem(program)
+
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
-        programs = [p for p in ctx.programs if synthesizable(p) and (p.id, 0) in ctx.truths]
-        tests = {p.id: shown_test(p, ctx.truths[(p.id, 0)].expected) for p in programs}
-        programs = [p for p in programs if tests[p.id]]
+        unusable = {p.id: why for p in ctx.programs if (why := synthesis_problem(p, ctx.truths, needs_run=False))}
+        programs = [p for p in ctx.programs if p.id not in unusable]
+        tests = {p.id: shown_test(p, t.expected if (t := first_truth(p, ctx.truths)) else None) for p in programs}
         mutations = {}
         for p in programs:
             m = mutate_assert(tests[p.id], rng_for(ctx.seed, p.benchmark, p.id))
@@ -49,11 +59,15 @@ class SR(TaskBuilder):
             "not_mutable": sorted(set(tests) - set(mutations)),
             "tests": mutations,
         }
-        yield Stage("with_test", [synthesis_item(self, p, WITH_TEST, "with_test", tests[p.id]) for p in programs],
-                    judge=SYNTHESIS_JUDGE)
-        yield Stage("no_test", [synthesis_item(self, p, NO_TEST, "no_test", None) for p in programs],
-                    judge=SYNTHESIS_JUDGE)
-        yield Stage("misleading_test",
-                    [synthesis_item(self, p, WITH_TEST, "misleading_test", mutations[p.id]["misleading"])
-                     for p in programs if p.id in mutations],
-                    judge=SYNTHESIS_JUDGE)
+        stages = {
+            "with_test": [synthesis_item(self, p, WITH_TEST, "with_test", tests[p.id]) for p in programs],
+            "no_test": [synthesis_item(self, p, NO_TEST, "no_test", None) for p in programs],
+            "misleading_test": [synthesis_item(self, p, WITH_TEST, "misleading_test", mutations[p.id]["misleading"])
+                                for p in programs if p.id in mutations],
+        }
+        not_mutable = {p.id: NOT_MUTABLE for p in programs if p.id not in mutations}
+        for name, items in stages.items():
+            why = {**unusable, **not_mutable} if name == "misleading_test" else unusable
+            record_usage(ctx, name, usage(ctx.programs, items, why))
+        for name, items in stages.items():
+            yield Stage(name, items, judge=SYNTHESIS_JUDGE)

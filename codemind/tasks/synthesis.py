@@ -3,12 +3,19 @@
 The test shown in the prompt is the program's first input written as an assert with the
 dataset's stated value (CodeMind's assert.txt has the same form). The code the model writes
 is judged by the benchmark's own tests (judges/tests.py).
+
+Which programs a synthesis stage can use (`synthesis_problem`): a Python function program
+with a spec (the prompt shows it) and the benchmark's tests (the judge runs them); a stage
+that shows a test also needs a first input with a call and a value for it (the dataset's
+label, else the executed result). Every other program is left out with its reason, which the
+task records in the run manifest.
 """
 
 from __future__ import annotations
 
 from codemind.schema import Item, Program
-from codemind.tasks.base import TaskBuilder
+from codemind.tasks.base import (NO_INPUT, NO_SHOWN_TEST, NO_SPEC, NO_TESTS, NOT_FUNCTION, NOT_PYTHON, TaskBuilder,
+                                 Truth, input_problem)
 
 SYNTHESIS_JUDGE = "tests"
 
@@ -22,7 +29,48 @@ def shown_test(program: Program, truth_expected: str | None) -> str | None:
     return None if expected is None else f"assert {inp.call} == {expected}"
 
 
+def first_truth(program: Program, truths: dict[tuple[str, int], Truth]) -> Truth | None:
+    """Ground truth of the program's first input (the one a synthesis prompt shows)."""
+    return truths.get((program.id, program.inputs[0].index)) if program.inputs else None
+
+
+def static_problem(program: Program) -> str | None:
+    """Why no synthesis stage can use this program, whatever its ground truth."""
+    if program.language != "python":
+        return f"{NOT_PYTHON}: {program.language}"
+    if program.kind != "function":
+        return f"{NOT_FUNCTION}: {program.kind} programs have no signature to implement"
+    if not (program.meta.get("spec") or "").strip():
+        return f"{NO_SPEC}: the benchmark states no problem to implement"
+    if not program.meta.get("tests"):
+        return f"{NO_TESTS}: nothing to judge written code by"
+    return None
+
+
+def synthesis_problem(program: Program, truths: dict[tuple[str, int], Truth], needs_run: bool) -> str | None:
+    """Why a synthesis stage that shows the first input's test cannot use this program (None:
+    it can). `needs_run`: the first input's ground truth must also have run (DER asks for the
+    output of that input)."""
+    why = static_problem(program)
+    if why:
+        return why
+    if not program.inputs:
+        return input_problem(program, truths)
+    if not program.inputs[0].call:
+        return f"{NO_INPUT}: the first input has no call"
+    truth = first_truth(program, truths)
+    if needs_run:
+        why = input_problem(program, truths, program.inputs[:1])
+        if why:
+            return why
+    if shown_test(program, truth.expected if truth else None) is None:
+        return f"{NO_SHOWN_TEST}: the first input has no stated or executed value"
+    return None
+
+
 def synthesis_item(builder: TaskBuilder, program: Program, prompt_id: str, stage: str, test: str | None) -> Item:
+    if not program.inputs:  # callers select programs with synthesis_problem first
+        raise ValueError(f"{program.benchmark}/{program.id} has no input to build a synthesis item on")
     spec = builder.prompt_spec(prompt_id)
     values = {"spec": program.meta.get("spec", "").strip("\n")}
     if test is not None:
@@ -33,4 +81,4 @@ def synthesis_item(builder: TaskBuilder, program: Program, prompt_id: str, stage
 
 
 def synthesizable(program: Program) -> bool:
-    return program.kind == "function" and program.language == "python" and bool(program.meta.get("tests"))
+    return static_problem(program) is None
