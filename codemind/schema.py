@@ -25,12 +25,15 @@ ExecStatus = Literal[
     "killed",
     "compile_error",
     "sandbox_error",
+    "tampered",  # the result channel carried records the runner did not write
 ]
 
 Outcome = Literal[
     "correct",
     "wrong_value",
     "unparsable",
+    "invalid_answer",  # not a value: not a pure expression, side effects, exits, a non-builtin object
+    "exited_early",  # code under test ended (or broke the result channel) before every check reported
     "no_answer",
     "truncated",
     "timeout",
@@ -96,21 +99,37 @@ class Limits(_Model):
     memory_mb: int = 1024
     output_bytes: int = 1 << 20
     processes: int = 64
+    user_cpu_seconds: float | None = None  # user CPU time only (ITIMER_VIRTUAL): load-independent
 
 
 class ExecJob(_Model):
     """One program run. For function programs the sandbox runs ``source`` and then
-    evaluates ``call`` and returns its repr; for stdin programs it feeds ``stdin``."""
+    evaluates ``call`` and returns its repr; for stdin programs it feeds ``stdin``.
+    ``calls`` are expressions evaluated in order after the source, each returning a plain
+    value (sandbox/runner/plainvalues.py) in ``Execution.values``: what judges compare, in the
+    host. ``hash_seed``: the PYTHONHASHSEED to run under (None: the sandbox's own, 0)."""
 
     language: Language = "python"
     source: str
     call: str | None = None
+    calls: list[str] | None = None
     stdin: str = ""
     limits: Limits = Field(default_factory=Limits)
     env: dict[str, str] = Field(default_factory=dict)
+    hash_seed: int | None = None
 
     def key(self, runtime: str) -> str:
         return content_hash("exec/v1", runtime, self)
+
+
+class CallValue(_Model):
+    """What one of a job's ``calls`` gave: a plain value (encoded), what it raised, or why its
+    result is not a plain value."""
+
+    value: str | None = None  # plainvalues.encode() text
+    raised: str | None = None  # exception type name
+    message: str | None = None
+    not_value: str | None = None
 
 
 class Execution(_Model):
@@ -118,6 +137,7 @@ class Execution(_Model):
     stdout: str = ""
     stderr: str = ""
     return_repr: str | None = None  # repr of the call's value (function programs)
+    values: list[CallValue] | None = None  # one per call that reported (jobs with ``calls``), in order
     exc_type: str | None = None
     exc_message: str | None = None
     exit_code: int | None = None

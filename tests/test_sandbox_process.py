@@ -414,7 +414,7 @@ def test_pool_turns_broken_transports_into_sandbox_errors():
             return [sys.executable, "-c", "import sys; sys.stderr.write('no runner here'); sys.exit(0)"]
 
     for transport, needle in ((Missing, "FileNotFoundError"), (Mute, "no runner here")):
-        pool = WorkerPool(transport, workers=2, runtime="test")
+        pool = WorkerPool(lambda seed, t=transport: t(), workers=2, runtime="test")
         try:
             results = pool.run([ExecJob(source="print(1)"), ExecJob(source="print(2)")])
         finally:

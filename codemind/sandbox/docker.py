@@ -66,9 +66,10 @@ class DockerTransport(Transport):
     between the two processes, not through the engine's attach stream (dockerd and the shim
     copying every frame cost about a third of a millisecond per job)."""
 
-    def __init__(self, sandbox: "DockerSandbox", index: int):
+    def __init__(self, sandbox: "DockerSandbox", index: int, hash_seed: int = 0):
         self.sb = sandbox
         self.index = index
+        self.hash_seed = hash_seed
         self.dir: str | None = None
         self.conn: socket.socket | None = None
         self.container_id: str | None = None
@@ -87,7 +88,8 @@ class DockerTransport(Transport):
             container = client.containers.create(
                 self.sb.image,
                 command=["python3", "-I", f"{img.IMAGE_RUNNER_DIR}/runner.py", "--workdir", "/work",
-                         "--exclusive", "--deaf", "--connect", f"{SOCKET_DIR}/runner.sock"],
+                         "--exclusive", "--deaf", "--connect", f"{SOCKET_DIR}/runner.sock",
+                         "--hash-seed", str(self.hash_seed)],
                 stop_signal="SIGKILL",
                 network_mode="none",
                 ipc_mode="none",  # no /dev/shm: no writable place outside /work
@@ -103,7 +105,7 @@ class DockerTransport(Transport):
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
                 user=f"{uid}:{uid}",
-                environment={"PYTHONHASHSEED": "0", "LANG": "C.UTF-8"},
+                environment={"PYTHONHASHSEED": str(self.hash_seed), "LANG": "C.UTF-8"},
                 labels={LABEL: "worker", f"{LABEL}.host": _HOST, f"{LABEL}.pid": str(os.getpid())},
                 hostname="sandbox",
                 log_config={"type": "none"},
@@ -233,7 +235,7 @@ class DockerSandbox(Sandbox):
         self._finalizer = weakref.finalize(self, _remove, self.client, self._ids)
         self._serial = itertools.count()
         self._runtime = super().runtime  # identity() is fixed from here on
-        self._pool = WorkerPool(lambda: DockerTransport(self, next(self._serial)), self.n,
+        self._pool = WorkerPool(lambda seed: DockerTransport(self, next(self._serial), seed), self.n,
                                 runtime=self._runtime, retry_sandbox_errors=True)
         try:
             self._pool.start()

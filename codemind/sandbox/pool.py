@@ -206,9 +206,12 @@ class RunnerClient:
 
 
 class WorkerPool:
-    """N runner slots; ``run`` spreads jobs over them and returns Executions in job order."""
+    """N runner slots per hash seed; ``run`` spreads jobs over them and returns Executions in
+    job order. A job's ``hash_seed`` picks the runners that serve it: a forked child keeps its
+    runner's string-hash seed, so each seed has runners of its own, started on first use by
+    ``transport_factory(seed)``."""
 
-    def __init__(self, transport_factory: Callable[[], Transport], workers: int, runtime: str,
+    def __init__(self, transport_factory: Callable[[int], Transport], workers: int, runtime: str,
                  retry_sandbox_errors: bool = False):
         """retry_sandbox_errors: a sandbox_error the runner reports (not only a dead runner)
         also means "replace the runner and retry once" (a container whose runner is in trouble)."""
@@ -218,15 +221,26 @@ class WorkerPool:
         self.workers = workers
         self.runtime = runtime
         self.retry_sandbox_errors = retry_sandbox_errors
-        self._clients: list[RunnerClient | None] = [None] * workers
+        self._clients: dict[int, list[RunnerClient | None]] = {0: [None] * workers}
         self._lock = threading.Lock()  # one run() at a time: a slot serves one job at a time
 
     # ------------------------------------------------------------ public
 
     def run(self, jobs: Sequence[ExecJob], progress: Progress | None = None) -> list[Execution]:
-        results: list[Execution | None] = [None] * len(jobs)
         if not jobs:
             return []
+        seeds = sorted({j.hash_seed or 0 for j in jobs})
+        if seeds == [0]:
+            return self._run_seed(0, jobs, progress)
+        results: list[Execution | None] = [None] * len(jobs)
+        for seed in seeds:
+            idx = [i for i, j in enumerate(jobs) if (j.hash_seed or 0) == seed]
+            for i, ex in zip(idx, self._run_seed(seed, [jobs[i] for i in idx], progress)):
+                results[i] = ex
+        return results  # type: ignore[return-value]
+
+    def _run_seed(self, seed: int, jobs: Sequence[ExecJob], progress: Progress | None) -> list[Execution]:
+        results: list[Execution | None] = [None] * len(jobs)
         todo: queue.SimpleQueue[int] = queue.SimpleQueue()
         for i in range(len(jobs)):
             todo.put(i)
@@ -248,7 +262,7 @@ class WorkerPool:
                 except queue.Empty:
                     return
                 try:
-                    results[i] = self._run_one(slot, i, jobs[i])
+                    results[i] = self._run_one(seed, slot, i, jobs[i])
                 except Exception as e:  # a bug here must not lose the job silently
                     results[i] = self._error(f"sandbox pool failure: {type(e).__name__}: {e}")
                 report()
@@ -270,7 +284,7 @@ class WorkerPool:
     def hello(self) -> dict:
         """The hello of a (started) runner: protocol, interpreter, pid, ..."""
         with self._lock:
-            return self._client(0).hello
+            return self._client(0, 0).hello
 
     def start(self) -> None:
         """Start every runner now (in parallel) rather than at the first job; raises RunnerDied
@@ -279,7 +293,7 @@ class WorkerPool:
 
         def one(slot: int) -> None:
             try:
-                self._client(slot)
+                self._client(0, slot)
             except BaseException as e:
                 errors.append(e)
 
@@ -288,19 +302,20 @@ class WorkerPool:
             raise errors[0]
 
     def close(self) -> None:
-        clients = [c for c in self._clients if c is not None]
-        self._clients = [None] * self.workers
+        clients = [c for slots in self._clients.values() for c in slots if c is not None]
+        self._clients = {0: [None] * self.workers}
         _in_threads(lambda c: c.close(), clients)
 
     # ------------------------------------------------------------ internals
 
-    def _client(self, slot: int) -> RunnerClient:
-        client = self._clients[slot]
+    def _client(self, seed: int, slot: int) -> RunnerClient:
+        slots = self._clients.setdefault(seed, [None] * self.workers)
+        client = slots[slot]
         if client is not None and not client.transport.alive():
             client.close()
             client = None
         if client is None:
-            transport = self.transport_factory()
+            transport = self.transport_factory(seed)
             try:
                 client = RunnerClient(transport)
             except Exception as e:
@@ -310,31 +325,31 @@ class WorkerPool:
             except BaseException:
                 transport.kill()
                 raise
-            self._clients[slot] = client
+            slots[slot] = client
         return client
 
-    def _run_one(self, slot: int, index: int, job: ExecJob) -> Execution:
+    def _run_one(self, seed: int, slot: int, index: int, job: ExecJob) -> Execution:
         payload = job.model_dump(mode="json")
         timeout = job.limits.wall_seconds + GRACE_SECONDS
         failures = []
         for _attempt in range(2):  # a dead runner is replaced and the job retried once
             client = None
             try:
-                client = self._client(slot)
+                client = self._client(seed, slot)
                 data = client.request(index, payload, timeout)
             except Exception as e:  # RunnerDied, OSError, or whatever a transport's start raises
                 detail = client.transport.diagnostics() if client is not None else ""
                 failures.append(f"{type(e).__name__}: {e}" + (f"\n{detail.strip()}" if detail.strip() else ""))
                 if client is not None:
                     client.close()
-                self._clients[slot] = None
+                self._clients[seed][slot] = None
                 continue
             fields = {k: v for k, v in data.items() if k in _RECORD_FIELDS}
             fields.setdefault("status", "sandbox_error")
             if fields["status"] == "sandbox_error" and self.retry_sandbox_errors and _attempt == 0:
                 failures.append(f"runner reported: {fields.get('stderr') or fields.get('exc_message')}")
                 client.close()
-                self._clients[slot] = None
+                self._clients[seed][slot] = None
                 continue
             try:
                 return Execution(**fields, runtime=self.runtime)

@@ -37,20 +37,27 @@ ISOLATION = "weak (rlimits only)"
 
 
 def runner_sha256() -> str:
-    return hashlib.sha256(RUNNER_PATH.read_bytes()).hexdigest()
+    """Over every file the runner is made of (runner.py and the modules beside it)."""
+    from codemind.sandbox.image import runner_files
+
+    h = hashlib.sha256()
+    for name, data in runner_files().items():
+        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
 
 
 class ProcessTransport(PipeTransport):
-    """``python3 -s -P [-S] runner.py`` with a cleared environment and PYTHONHASHSEED=0.
+    """``python3 -s -P [-S] runner.py`` with a cleared environment and a pinned PYTHONHASHSEED.
 
     (``-I`` would ignore PYTHONHASHSEED; ``-s -P`` plus an environment without other PYTHON*
     variables is the same isolation with the seed pinned.)"""
 
-    def __init__(self, python: str, site_packages: bool, workdir: str | None):
+    def __init__(self, python: str, site_packages: bool, workdir: str | None, hash_seed: int = 0):
         super().__init__()
         self.python = python
         self.site_packages = site_packages
         self.workdir = workdir
+        self.hash_seed = hash_seed
 
     def command(self) -> list[str]:
         cmd = [self.python, "-s", "-P"]
@@ -59,11 +66,11 @@ class ProcessTransport(PipeTransport):
         cmd.append(str(RUNNER_PATH))
         if self.workdir:
             cmd += ["--workdir", self.workdir]
-        return cmd
+        return cmd + ["--hash-seed", str(self.hash_seed)]
 
     def env(self) -> dict[str, str]:
         env = {k: os.environ[k] for k in ("PATH", "LANG") if k in os.environ}
-        env["PYTHONHASHSEED"] = "0"
+        env["PYTHONHASHSEED"] = str(self.hash_seed)
         return env
 
 
@@ -101,7 +108,7 @@ class ProcessSandbox(Sandbox):
             "isolation": ISOLATION,
         }
         self._pool = WorkerPool(
-            lambda: ProcessTransport(self.python, self.site_packages, self.workdir),
+            lambda seed: ProcessTransport(self.python, self.site_packages, self.workdir, seed),
             self.workers,
             runtime=self.runtime,
         )

@@ -8,21 +8,28 @@ times faster than a fresh ``python3`` per program, while every job still gets it
 
 Start
 -----
-    python3 -I runner.py [--workdir DIR] [--exclusive] [--deaf] [--connect SOCKET]
+    python3 -I runner.py [--workdir DIR] [--exclusive] [--deaf] [--connect SOCKET] [--hash-seed N]
                                             (or env CODEMIND_WORKDIR; default $TMPDIR or /tmp;
                                              --exclusive: DIR is the runner's alone, scrub it
                                              after every job; --connect: the protocol runs
-                                             over a Unix stream socket, not stdin/stdout)
+                                             over a Unix stream socket, not stdin/stdout;
+                                             --hash-seed: the PYTHONHASHSEED of every job, 0)
 
 The runner makes a private ``codemind-runner-<pid>-<random>`` directory under the work dir and
 removes it when stdin reaches EOF (a SIGKILLed runner leaves it behind).
 
 Hash seed: forked children inherit the interpreter's string-hash seed, so the runner must run
-with PYTHONHASHSEED=0 (set iteration order must not change between runs or machines). ``-I``
-ignores PYTHON* variables, so when the seed is not pinned the runner re-executes itself once
-with PYTHONHASHSEED=0, the same flags minus ``-E``/``-I`` (``-s -P`` kept) and every other
-PYTHON* variable removed: the same isolation as ``-I`` plus the pinned seed. Children also get
-PYTHONHASHSEED=0 in their environment.
+with a pinned PYTHONHASHSEED (N, default 0: set iteration order must not change between runs
+or machines). ``-I`` ignores PYTHON* variables, so when the seed is not pinned the runner
+re-executes itself once with PYTHONHASHSEED=N, the same flags minus ``-E``/``-I`` (``-s -P``
+kept) and every other PYTHON* variable removed: the same isolation as ``-I`` plus the pinned
+seed. Children also get PYTHONHASHSEED=N in their environment. (The host keeps one set of
+runners per seed it is asked for.)
+
+Integrity: the runner is not dumpable (PR_SET_DUMPABLE 0, inherited by every child), so a job
+running under the same uid without CAP_SYS_PTRACE (the Docker sandbox drops every capability)
+can neither ptrace it nor open its /proc/<pid>/mem, fd/ or environ: no job can read or patch the
+runner, and through it the next job.
 
 Wire protocol (version 1)
 -------------------------
@@ -33,11 +40,11 @@ corrupt the stream; fd 2 stays the runner's diagnostics channel.
 
   runner -> host, once at start:  {"hello": {"protocol": 1, "python": "3.11.7 ...",
                                    "executable": ..., "pid": ..., "uid": ..., "subreaper": bool,
-                                   "languages": ["python"]}}
+                                   "hash_seed": N, "dumpable": false, "languages": ["python"]}}
   host -> runner, per job:        {"id": <any JSON>, "job": <schema.ExecJob as JSON>}
   runner -> host, per job:        {"id": <same>, "execution": {status, stdout, stderr,
-                                   return_repr, exc_type, exc_message, exit_code, wall_time,
-                                   peak_memory_kb}}     (schema.Execution minus ``runtime``)
+                                   return_repr, values, exc_type, exc_message, exit_code,
+                                   wall_time, peak_memory_kb}}  (schema.Execution minus ``runtime``)
   host -> runner:                 {"op": "ping"}  ->  {"op": "pong"}
 
 Jobs are answered strictly in order, one at a time; EOF on stdin ends the runner (exit 0).
@@ -59,7 +66,13 @@ into pipes, gets job.env on top of a minimal environment (PATH, LANG, PYTHONHASH
 runs the language handler. For Python: ``exec`` of the source in a fresh ``__main__`` module
 (sources not compiled by the runner are compiled here, under the job's limits, so compile
 errors and warnings reach the program's stderr), then for function programs ``eval`` of
-job.call in those globals; the value's repr() is ``return_repr``.
+job.call in those globals; the value's repr() is ``return_repr``. A job with ``calls`` (a list
+of expressions) has each evaluated in turn in those globals, and each result goes to the
+result channel the moment it is computed, as one line: a plain value (plainvalues.py: exact
+builtin types only, so nothing the program defines crosses), the exception it raised, or why it
+is not a plain value; ``values`` holds them in order. Judges compare them with what they
+expect in their own process: the expected values never enter the sandbox. A job with
+``limits.user_cpu_seconds`` also gets an ITIMER_VIRTUAL of that much user CPU time (timeout).
 
 The parent enforces the wall clock (SIGKILL to the whole process group), caps stdout and
 stderr at output_bytes each and return_repr at output_bytes characters (over a cap: status
@@ -75,7 +88,10 @@ MemoryError on stderr) | output_limit | killed (a signal; exc_message names it) 
 (the runner could not run the job). SystemExit: code 0/None is ok for stdin programs (exit_code
 recorded); any other code, and any exit of a function program before its call returned, is an
 exception with exc_type SystemExit. A program that calls os._exit or closes the result channel
-is classified from its exit status.
+is classified from its exit status. tampered: the result channel (fd 3, which the program can
+reach) carried lines the runner did not write, out of order or twice: the job's values are
+dropped. (A program that writes a well-formed line for every call and then exits is
+indistinguishable from one that returned those values: that is as much as it can claim.)
 
 Containment limits (why the host calls this sandbox "weak" outside a container): as root,
 RLIMIT_NPROC does not bind, so a fork bomb is stopped by the wall clock plus the sweep; a
@@ -114,7 +130,10 @@ PROGRAM_FILENAME = "main.py"  # the file name programs see in tracebacks
 _REEXEC_MARK = "CODEMIND_RUNNER_REEXEC"
 _SETUP_FAILED = 125  # child exit code: the sandbox setup failed before the program ran
 _PR_SET_PDEATHSIG = 1
+_PR_GET_DUMPABLE = 3
+_PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
+_MAX_CALL_MESSAGE = 1000  # characters of a call's exception message
 _FRAME = struct.Struct(">I")
 _MAX_FRAME = 1 << 30
 _MAX_MESSAGE = 10_000  # exc_message cap (characters)
@@ -136,15 +155,15 @@ BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL")
 # ---------------------------------------------------------------- startup
 
 
-def _ensure_hash_seed() -> None:
-    """Re-exec once with PYTHONHASHSEED=0 unless hash randomization is already off."""
-    if not sys.flags.hash_randomization:
-        return
+def _ensure_hash_seed(seed: int = 0) -> None:
+    """Re-exec once with PYTHONHASHSEED=seed unless the interpreter already runs under it."""
+    if not sys.flags.ignore_environment and os.environ.get("PYTHONHASHSEED") == str(seed):
+        return  # the interpreter honoured the variable: it runs under that seed
     if os.environ.get(_REEXEC_MARK):
-        sys.stderr.write("runner: cannot pin PYTHONHASHSEED=0, refusing to run\n")
+        sys.stderr.write(f"runner: cannot pin PYTHONHASHSEED={seed}, refusing to run\n")
         sys.exit(3)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["PYTHONHASHSEED"] = "0"
+    env["PYTHONHASHSEED"] = str(seed)
     env[_REEXEC_MARK] = "1"
     flags = ["-s"]  # never the user site (what -I implied)
     if getattr(sys.flags, "safe_path", False) or sys.flags.isolated:
@@ -181,6 +200,8 @@ def _parse_args(argv: list[str]) -> dict:
             opts["deaf"] = True
         elif arg == "--connect":  # speak the protocol over this Unix socket, not stdin/stdout
             opts["connect"] = next(it)
+        elif arg == "--hash-seed":  # the PYTHONHASHSEED every job runs under (default 0)
+            opts["hash_seed"] = int(next(it))
         else:
             sys.stderr.write(f"runner: unknown argument {arg!r}\n")
             sys.exit(2)
@@ -190,14 +211,20 @@ def _parse_args(argv: list[str]) -> dict:
 class Runner:
     """The fork server: owns the protocol fds, the work dir and the child bookkeeping."""
 
-    def __init__(self, workdir: str, exclusive: bool = False, connect: str | None = None):
+    def __init__(self, workdir: str, exclusive: bool = False, connect: str | None = None, hash_seed: int = 0):
         self.workdir = workdir
         self.exclusive = exclusive
+        self.hash_seed = hash_seed
         self.deaf = False  # PID 1 with no signal handlers (--deaf)
         self.libc = _libc()
-        self.subreaper = False
+        self.subreaper = self.dumpable = False
         if self.libc is not None and sys.platform.startswith("linux"):
             self.subreaper = self.libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+            # Not dumpable: a process of the same uid without CAP_SYS_PTRACE (every job: children
+            # inherit the flag across fork) cannot ptrace the runner, nor open its /proc/<pid>/mem,
+            # fd/ or environ. A job cannot read or patch the runner, nor through it the next job.
+            self.libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+            self.dumpable = self.libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0) != 0
         # Private protocol fds; 0 and 1 become /dev/null so stray output cannot corrupt frames.
         if connect:
             self.proto_in = self.proto_out = _connect_unix(connect)
@@ -220,7 +247,7 @@ class Runner:
         env = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
         env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
         env.setdefault("LANG", "C.UTF-8")
-        env.update(PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
+        env.update(PYTHONHASHSEED=str(hash_seed), PYTHONDONTWRITEBYTECODE="1",
                    HOME=self.jobdir, TMPDIR=self.jobdir, PWD=self.jobdir)
         os.environ.clear()
         os.environ.update(env)
@@ -273,7 +300,9 @@ class Runner:
             "pid": self.pid,
             "uid": os.geteuid(),
             "subreaper": self.subreaper,
+            "hash_seed": self.hash_seed,
             "hash_randomization": sys.flags.hash_randomization,
+            "dumpable": self.dumpable,
             "languages": sorted(HANDLERS),
         }
 
@@ -393,7 +422,8 @@ class Runner:
     def _watch(self, pid, start, limits, stdin_data, stdin_pipe, out_r, err_r, res_r, job) -> dict:
         in_w = stdin_pipe[0]
         cap = int(limits["output_bytes"])
-        caps = {out_r: cap, err_r: cap, res_r: cap + (1 << 20)}
+        n_calls = len(job.get("calls") or ())
+        caps = {out_r: cap, err_r: cap, res_r: (n_calls + 1) * cap + (1 << 20)}
         bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
         over = set()
         poller = select.poll()
@@ -510,6 +540,9 @@ class Runner:
             resource.setrlimit(which, limit)
             if which == resource.RLIMIT_AS:
                 _AS_LIFT[0] = (limit[1], limit[1])
+        user_cpu = (job.get("limits") or {}).get("user_cpu_seconds")
+        if user_cpu:  # SIGVTALRM's default action ends the process: classified as a timeout
+            _signal.setitimer(_signal.ITIMER_VIRTUAL, float(user_cpu), 0.0)
         env = job.get("env")
         if env:
             for k, v in env.items():
@@ -553,6 +586,7 @@ DEFAULT_LIMITS = {
     "memory_mb": 1024,
     "output_bytes": 1 << 20,
     "processes": 64,
+    "user_cpu_seconds": None,
 }
 
 
@@ -572,17 +606,20 @@ def classify(job, status, reason, out, err, res, over, out_r, err_r, res_r, cap)
         "exc_message": None,
         "exit_code": None,
     }
-    record = None
-    if res and res_r not in over:
-        try:
-            record = json.loads(res.decode("utf-8", "surrogatepass"))
-            if not isinstance(record, dict) or record.get("status") not in _CHILD_STATUSES:
-                record = None
-        except ValueError:
-            record = None
+    calls, record, tampered = _read_records(bytes(res) if res_r not in over else b"", job)
+    if job.get("calls") is not None:
+        result["values"] = [{k: v for k, v in c.items() if k != "call"} for c in calls]
     signum = -os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None
     code = os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None
-    if reason == "timeout":
+    user_cpu = job_limits(job).get("user_cpu_seconds")
+    if reason is None and user_cpu and signum == -signal.SIGVTALRM:
+        reason = "user_cpu"
+    if tampered and reason is None:
+        result.update(status="tampered", values=[] if "values" in result else None,
+                      exc_message="the result channel carried records the runner did not write")
+    elif reason == "user_cpu":
+        result.update(status="timeout", exc_message=f"user cpu limit {user_cpu}s")
+    elif reason == "timeout":
         result.update(status="timeout", exc_message=f"wall clock limit {job_limits(job)['wall_seconds']}s")
     elif reason == "output_limit" or out_r in over or err_r in over or res_r in over:
         result.update(status="output_limit", exc_message=f"output over {cap} bytes")
@@ -620,30 +657,67 @@ def job_limits(job: dict) -> dict:
     return {**DEFAULT_LIMITS, **(job.get("limits") or {})}
 
 
-_CHILD_STATUSES = {"ok", "exception", "compile_error", "memory", "output_limit", "sandbox_error"}
+_CHILD_STATUSES = frozenset({"ok", "exception", "compile_error", "memory"})
+_FINAL_KEYS = frozenset({"status", "return_repr", "exc_type", "exc_message", "exit_code"})
+_CALL_SHAPES = (frozenset({"call", "value"}), frozenset({"call", "raised", "message"}), frozenset({"call", "not_value"}))
+
+
+def _read_records(res: bytes, job: dict) -> tuple[list[dict], dict | None, bool]:
+    """(call records, final record, tampered) from the result channel. What the child writes is
+    one line per call, in order, then the final record: anything else there (a record the
+    program wrote itself, out of order, twice, malformed) is tampering. A last line cut short
+    (a child killed mid-write) is not."""
+    n = len(job.get("calls") or ())
+    calls: list[dict] = []
+    final = None
+    lines = res.split(b"\n")
+    for i, raw in enumerate(lines):
+        last = i == len(lines) - 1
+        if not raw and last:
+            break
+        try:
+            obj = json.loads(raw.decode("ascii"))
+        except (ValueError, UnicodeDecodeError):
+            return calls, final, not last
+        if final is not None or not isinstance(obj, dict):
+            return calls, final, True
+        keys = frozenset(obj)
+        if "call" in obj:
+            if keys not in _CALL_SHAPES or obj["call"] != len(calls) or len(calls) >= n \
+                    or not all(isinstance(v, str) for k, v in obj.items() if k != "call"):
+                return calls, final, True
+            calls.append(obj)
+        elif obj.get("status") in _CHILD_STATUSES and keys <= _FINAL_KEYS:
+            final = obj
+        else:
+            return calls, final, True
+    return calls, final, False
 
 
 # ---------------------------------------------------------------- the Python child
 
 
 def _prepare_python(job: dict):
-    """In the runner, before the fork: compile the source and the call (compile() is pure, and
-    a fresh child pays ~4x for it in copy-on-write faults). Returns (code, call_code) or None:
-    a source that does not compile cleanly (an error, a warning) or is large is compiled by
-    the child under the job's limits, so errors and warnings reach the program's stderr."""
-    source, call = job.get("source", ""), job.get("call")
+    """In the runner, before the fork: compile the source, the call and the calls (compile() is
+    pure, and a fresh child pays ~4x for it in copy-on-write faults). Returns (code, call_code,
+    call_codes) or None: a source that does not compile cleanly (an error, a warning) or is
+    large is compiled by the child under the job's limits, so errors and warnings reach the
+    program's stderr."""
+    source, call, calls = job.get("source", ""), job.get("call"), job.get("calls")
     if not isinstance(source, str) or len(source) > _PRECOMPILE_MAX:
         return None
-    if call is not None and (not isinstance(call, str) or len(call) > _PRECOMPILE_MAX):
+    exprs = ([] if call is None else [call]) + list(calls or ())
+    if not all(isinstance(e, str) and len(e) <= _PRECOMPILE_MAX for e in exprs):
         return None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             code = _compile_program(source)
             call_code = None if call is None else _compile_call(call)
+            call_codes = None if calls is None else [_compile_call(c) for c in calls]
         except Exception:
             return None
-    return None if caught else (code, call_code)
+    return None if caught else (code, call_code, call_codes)
 
 
 def _compile_program(source: str):
@@ -655,16 +729,17 @@ def _compile_call(call: str):
 
 
 def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
-    """Runs inside the prepared child: exec the source as __main__, eval the call, report.
-    sys.std*, sys.argv and a fresh __main__ are the runner's own (_prepare_child_state), so
-    every child starts from them unchanged."""
+    """Runs inside the prepared child: exec the source as __main__, eval the call (its repr is
+    the result) or each of the calls (each value goes to the result channel as a plain value,
+    the moment it is computed), report. sys.std*, sys.argv and a fresh __main__ are the
+    runner's own (_prepare_child_state), so every child starts from them unchanged."""
     me = os.getpid()  # a program that forks must not report twice
     main = _MAIN
-    call = job.get("call")
+    call, calls = job.get("call"), job.get("calls")
     record: dict = {"status": "ok"}
     exit_code = 0
     try:
-        code, call_code = prepared or (_compile_program(job.get("source", "")), None)
+        code, call_code, call_codes = prepared or (_compile_program(job.get("source", "")), None, None)
     except (SyntaxError, ValueError, RecursionError) as e:  # null bytes; nesting too deep to compile
         record = _exception_record(e, "compile_error")
         exit_code = 1
@@ -678,12 +753,20 @@ def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
                 if call_code is None:
                     call_code = _compile_call(call)
                 record["return_repr"] = repr(eval(call_code, main.__dict__))
+            if calls is not None:
+                cap = int(job_limits(job)["output_bytes"])
+                for k, expr in enumerate(calls):
+                    if not _report_call(k, call_codes[k] if call_codes else expr, main.__dict__, cap,
+                                        result_fd, result_ino):
+                        record = _memory_record(MemoryError("while evaluating a call"))
+                        exit_code = 1
+                        break
         except SystemExit as e:
             exit_code, text = _exit_code(e.code)
             if text:
                 _safe_print(text)
             record = {"status": "ok", "exit_code": exit_code}
-            if exit_code != 0 or call is not None:
+            if exit_code != 0 or call is not None or calls is not None:
                 record.update(status="exception", exc_type="SystemExit", exc_message=_safe_str(e.code))
         except MemoryError as e:
             record = _memory_record(e)
@@ -702,12 +785,40 @@ def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
             pass
     if os.getpid() != me:
         os._exit(exit_code & 0xFF)
+    _send_record(result_fd, result_ino, record)
+    os._exit(exit_code & 0xFF)
+
+
+def _report_call(k: int, expr, ns: dict, cap: int, result_fd: int, result_ino: int) -> bool:
+    """Evaluate call k and send its plain value (or what it raised, or why it is not a value).
+    False after a MemoryError: the job stops there."""
+    pv = _PLAIN
     try:
-        if os.fstat(result_fd).st_ino == result_ino:  # the program may have closed/replaced it
-            _write_all(result_fd, "".join(_ENCODE(record, 0)).encode("ascii"))
+        value = eval(expr if not isinstance(expr, str) else _compile_call(expr), ns)
+    except MemoryError:
+        return False
+    except BaseException as e:  # SystemExit included: a call that exits has not returned
+        rec = {"call": k, "raised": _type(e).__name__, "message": _safe_str(e)[:_MAX_CALL_MESSAGE]}
+    else:
+        try:
+            rec = {"call": k, "value": pv.encode(value, cap)}
+        except pv.NotPlain as e:
+            rec = {"call": k, "not_value": _safe_str(e)}
+        except MemoryError:
+            return False
+        except BaseException as e:  # an object whose introspection raises, a recursion limit set low...
+            rec = {"call": k, "not_value": f"{_type(e).__name__} while encoding"}
+    _send_record(result_fd, result_ino, rec)
+    return True
+
+
+def _send_record(result_fd: int, result_ino: int, record: dict) -> None:
+    """One line on the result channel, unless the program closed or replaced it."""
+    try:
+        if os.fstat(result_fd).st_ino == result_ino:
+            _write_all(result_fd, ("".join(_ENCODE(record, 0)) + "\n").encode("ascii"))
     except BaseException:
         pass
-    os._exit(exit_code & 0xFF)
 
 
 class _Quitter:
@@ -810,6 +921,8 @@ def _run_exit_hooks() -> None:
 # language -> (prepare: runs in the runner before the fork, child: runs in the forked child)
 HANDLERS = {"python": (_prepare_python, _child_python)}
 _RESULT_FD = 3
+_PLAIN = None  # plainvalues.py (beside this file): the encoder of calls' values, loaded at startup
+_type = type  # bound once: a program may rebind builtins.type
 _AS_LIFT: list = [None]  # in a child: RLIMIT_AS (hard, hard), prepared by child_setup for _memory_record
 _STDIO: tuple = ()
 _MAIN = None  # the __main__ module every child execs its program in (empty in the runner)
@@ -818,6 +931,18 @@ _ENCODE = None  # the C JSON encoder (ASCII output), built once at startup
 _ORIGINAL_STDIO: tuple = ()
 _ATEXIT = None  # the atexit module, bound at startup (an import statement per child costs page faults)
 _ATEXIT_BASELINE = 0  # atexit callbacks the runner itself has (set at startup)
+
+
+def _load_plain_values() -> None:
+    """Load plainvalues.py from beside this file without putting this directory on sys.path
+    (programs would import from it) and without importlib.util (children share what we load)."""
+    global _PLAIN
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plainvalues.py")
+    module = types.ModuleType("codemind_plainvalues")
+    module.__file__ = path
+    with open(path, encoding="utf-8") as f:
+        exec(compile(f.read(), path, "exec", dont_inherit=True), module.__dict__)
+    _PLAIN = module
 
 
 def _prepare_child_state() -> None:
@@ -1087,9 +1212,11 @@ def _terminate(signum, frame) -> None:
 
 
 def main(argv: list[str]) -> int:
-    _ensure_hash_seed()
     opts = _parse_args(argv)
-    runner = Runner(opts["workdir"], exclusive=bool(opts.get("exclusive")), connect=opts.get("connect"))
+    _ensure_hash_seed(opts.get("hash_seed", 0))
+    _load_plain_values()
+    runner = Runner(opts["workdir"], exclusive=bool(opts.get("exclusive")), connect=opts.get("connect"),
+                    hash_seed=opts.get("hash_seed", 0))
     if runner.pid == 1 and opts.get("deaf"):
         # A namespace's PID 1 gets only the signals it has a handler for. Programs run as the
         # runner's uid, so any handler (Python's SIGINT -> KeyboardInterrupt included) would let
