@@ -182,6 +182,8 @@ def rescore(
     rule: str = typer.Option("2024-01", help="CRUXEval scoring rule: 2024-01 (before 0a800bd) or 2024-04"),
     mode: Optional[str] = typer.Option(None, help="output or input (default: from the file name, as upstream)"),
     hash_seed: Optional[int] = typer.Option(None, help="PYTHONHASHSEED for the checks (default: pinned 0)"),
+    timeout: float = typer.Option(3.0, help="seconds per check: wall clock, as CRUXEval (or user CPU: --cpu-time)"),
+    cpu_time: bool = typer.Option(False, "--cpu-time", help="limit user CPU time, not wall clock (load-independent)"),
     sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
     data_dir: Optional[Path] = typer.Option(None, help="local data mirror (default: $CODEMIND_DATA)"),
     as_json: bool = typer.Option(False, "--json"),
@@ -198,8 +200,11 @@ def rescore(
         raise UserError(f"unknown --mode '{mode}' (output or input)")
     if not file.is_file():
         raise UserError(f"file not found: {file}")
+    if not 0 < timeout <= 600:
+        raise UserError(f"--timeout must be in (0, 600] seconds, not {timeout}")
     with open_sandbox(sandbox) as sb:
-        result = rescore_file(file, rule=rule, sandbox=sb, mode=mode, data_dir=data_dir, hash_seed=hash_seed)
+        result = rescore_file(file, rule=rule, sandbox=sb, mode=mode, data_dir=data_dir, hash_seed=hash_seed,
+                              timeout=timeout, cpu_time=cpu_time)
     if as_json:
         print(json.dumps(result, indent=2))
     else:

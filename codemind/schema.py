@@ -130,6 +130,7 @@ class CallValue(_Model):
     raised: str | None = None  # exception type name
     message: str | None = None
     not_value: str | None = None
+    truthy: Literal["true", "false", "error"] | None = None  # a non-plain result's truth value
 
 
 class Execution(_Model):

@@ -156,15 +156,15 @@ def test_tests_judge_reuses_cached_test_runs(tmp_path, monkeypatch):
     """A rerun (after a kill) reads a finished test run from the execution cache instead of
     executing it again: we plant a different recorded result and the judge must report it."""
     from codemind.sandbox.cache import ExecCache
-    from codemind.schema import Execution, ExecJob
-    from codemind.judges.tests import LIMITS, test_program
+    from codemind.schema import CallValue, Execution
+    from codemind.judges.tests import test_job
 
     monkeypatch.setenv("CODEMIND_CACHE_DIR", str(tmp_path))
     case = _case("def add(a, b):\n    return a + b\n")
     with ProcessSandbox(workers=1) as sb:
         assert TestsJudge().judge([case], sb)[0].outcome == "correct"
-        key = ExecJob(source=test_program(case.extracted, case.item.context), limits=LIMITS).key(sb.runtime)
+        key = test_job(case.extracted, case.item.context).key(sb.runtime)
         with ExecCache() as cache:
             assert cache.get(key).status == "ok"
-            cache.put_many([(key, Execution(status="exception", exc_type="AssertionError"))])
+            cache.put_many([(key, Execution(status="ok", values=[CallValue(value="4")]))])
         assert TestsJudge().judge([case], sb)[0].outcome == "wrong_value"

@@ -94,9 +94,12 @@ def test_value_judge_executed_fallback(sandbox):
         ("frozenset({1})", "{1}", "wrong_value"),
         ("set()", "set()", "correct"),
         ("1024", "2 ** 10", "correct"),
-        ("3", "undefined_name", "wrong_value"),
-        ("3", "1/0", "wrong_value"),
-        ("3", "f(3)", "wrong_value"),  # the program is not reachable from an output prediction
+        ("3", "undefined_name", "invalid_answer"),  # no value: names outside the pure grammar
+        ("3", "1/0", "wrong_value"),  # a well-formed value that raises
+        ("3", "f(3)", "invalid_answer"),  # the program is not reachable from an output prediction
+        ("3", "__import__('os')._exit(0)", "invalid_answer"),
+        ("3", "type('E', (), {'__eq__': lambda s, o: True})()", "invalid_answer"),
+        ("3", "(lambda: 3)", "invalid_answer"),  # a function is not a plain value
     ]
     for expected, answer, want in cases:
         assert outcomes("value", [answer], item(expected), sandbox)[0][0] == want, (expected, answer)
@@ -131,8 +134,15 @@ def test_cruxeval_judge_output_mode(sandbox):
         "1/0", "undefined_name", '__import__("sys").exit(0)', F_OUT + " # done", F_OUT + "\nraise ValueError",
         "0 or True", "f([1, 1, 3, 1, 3, 1])", "f([1,1,3,1,3,1])", "", "exit()",
     ]
-    got = [j.correct for j in judge("cruxeval", [Case(item=it, raw=a, extracted=a) for a in answers], sandbox)]
+    cases = [Case(item=it, raw=a, extracted=a) for a in answers]
+    # as written (rescore's reading): upstream's verdicts, its injection holes included
+    got = [j.correct for j in judge("cruxeval", cases, sandbox, strict=False)]
     assert got == [True, True, False, False, False, False, False, True, False, True, False, True, False, False]
+    # strict (runs): "0 or True" extends the assertion, f(...) runs the program: not values
+    strict = judge("cruxeval", cases, sandbox)
+    assert [j.correct for j in strict] == [True, True, False, False, False, False, False, True, False, False, False,
+                                           False, False, False]
+    assert [strict[i].outcome for i in (5, 6, 8, 9, 11)] == ["invalid_answer"] * 5
     skip = judge("cruxeval", [Case(item=it, raw="x", extracted="f([1, 1, 3, 1, 3, 1])")], sandbox)[0]
     assert (skip.outcome, skip.detail) == ("wrong_value", "cruxeval-skip")
 
@@ -141,9 +151,12 @@ def test_cruxeval_judge_input_mode_and_timeout(sandbox):
     it = item(F_OUT, task="input", answer_kind="call")
     answers = ["f([1, 1, 3, 1, 3, 1])", "f([3, 3, 1, 1, 1, 1])", "[1, 1, 3, 1, 3, 1]", "f(None)", "f([1, 1, 3",
                "f([1]) or True"]
-    got = judge("cruxeval", [Case(item=it, raw=a, extracted=a) for a in answers], sandbox)
+    got = judge("cruxeval", [Case(item=it, raw=a, extracted=a) for a in answers], sandbox, strict=False)
     assert [j.correct for j in got] == [True, True, False, False, False, True]
     assert got[2].detail == "cruxeval-skip"
+    strict = judge("cruxeval", [Case(item=it, raw=a, extracted=a) for a in answers], sandbox)
+    assert [j.correct for j in strict] == [True, True, False, False, False, False]
+    assert strict[5].outcome == "invalid_answer"
     loop = item("1", source="def f(x):\n    while True:\n        pass")
     j = judge("cruxeval", [Case(item=loop, raw="", extracted="f(1)")], sandbox, mode="input")[0]
     assert (j.outcome, j.correct) == ("timeout", False)

@@ -184,19 +184,46 @@ def test_static_seed_filter():
 
 
 def test_routes():
-    assert plan_check("def f(x): return x", "1", "1").route == "literal"
-    assert plan_check("def f(x): return x", "1", "(").route == "parse"
-    assert plan_check("def f(x): return x", "1", "f(1)").route == "batch"
-    assert plan_check("def f(x): return x", "1", "f(len([1]))").route == "single"
-    assert plan_check("def f(x): return x", "1", "f('x' * 10**9)").route == "single"
-    assert plan_check("def f(x): return x", "1", "0 or True").route == "single"
+    code = "def f(x): return x"
+    assert plan_check(code, "1", "1").route == "literal"
+    assert plan_check(code, "1", "(").route == "parse"
+    assert plan_check(code, "1", "f(1)").route == "execute"
+    assert plan_check(code, "1", "f(1)").leaves == ("f(1)",)
+    assert plan_check(code, "1", "f('x' * 10**9)").route == "execute"
+    assert plan_check(code, "1", "0 or True").route == "literal"  # as written: decided in the host
+    plan = plan_check(code, "1", "f(2) or f(1)")
+    assert plan.route == "execute" and plan.leaves == ("f(2)", "f(1)")
+    assert plan_check(code, "1", "__import__('os')._exit(0)").route == "invalid"
+    assert plan_check(code, "1", "f((globals().update(f=len), 1)[1])").route == "invalid"
+    # strict (the run judge): one value, no call of the program in output mode
+    assert plan_check(code, "1", "0 or True", "output", strict=True).route == "invalid"
+    assert plan_check(code, "1", "f(1)", "output", strict=True).route == "invalid"
+    assert plan_check(code, "1", "f(1)", "input", strict=True).route == "execute"
+    assert plan_check(code, "1", "1\nassert f(1)", "output", strict=True).route == "invalid"
+    # a program that rebinds set(): literal_eval's set() is the program's, so it runs
+    assert plan_check("set = list\ndef f(x): return x", "[]", "set()").route == "execute"
 
 
-def test_batched_checks_do_not_leak_state(sandbox):
+def test_checks_do_not_leak_state(sandbox):
     # f mutates its default argument: every check must see a fresh f, as in separate processes
     code = "def f(x, acc=[]):\n    acc.append(x)\n    return len(acc)"
-    verdicts, routes = run_checks([(code, "1", f"f({i})") for i in range(5)], sandbox)
-    assert verdicts == ["passed"] * 5 and routes["batch"] == 5
+    results, routes = run_checks([(code, "1", f"f({i})") for i in range(5)], sandbox)
+    assert [r.verdict for r in results] == ["passed"] * 5 and routes["execute"] == 5
+
+
+def test_answers_cannot_forge_a_pass(sandbox):
+    """What passes upstream by running in the deciding process does not pass here."""
+    code = "def f(x):\n    return x + 1"
+    hacks = [
+        "type('E', (), {'__eq__': lambda s, o: True})()",
+        "__import__('os')._exit(0)",
+        "f((__import__('builtins').__setattr__('int', str), 1)[1])",
+        "f(1) if exit() else 3",
+        "[x for x in [1]].__class__",
+    ]
+    results, routes = run_checks([(code, "3", h) for h in hacks], sandbox, mode="input")
+    assert [r.verdict for r in results] == ["failed"] * len(hacks)
+    assert all(r.invalid for r in results), results
 
 
 # ---------------------------------------------------------------- the 134 published files
@@ -224,12 +251,12 @@ def test_all_published_files_reproduce(sandbox):
         stored = json.loads(path.read_text())
         seed = PUBLISHED_SEEDS.get(path.name, 0)
         r = rescore_file(path, rule=rule_of[follows], sandbox=sandbox, hash_seed=seed, cache=cache,
-                         timeout=ALL_FILES_TIMEOUT)
+                         timeout=ALL_FILES_TIMEOUT, cpu_time=True)
         if abs(r["pass_at_1"] - stored["pass_at_1"]) >= 1e-9 or abs(r["pass_at_5"] - stored["pass_at_5"]) >= 1e-9:
             wrong.append((path.name, r["pass_at_1"], stored["pass_at_1"], r["pass_at_5"], stored["pass_at_5"]))
         if follows == "both":  # either rule reproduces these files
             other = rescore_file(path, rule="2024-04", sandbox=sandbox, hash_seed=seed, cache=cache, probe_seeds=(),
-                                 timeout=ALL_FILES_TIMEOUT)
+                                 timeout=ALL_FILES_TIMEOUT, cpu_time=True)
             assert abs(other["pass_at_1"] - stored["pass_at_1"]) < 1e-9, path.name
         if r["seed_sensitive"]:
             sensitive[path.name] = sorted({s["sample_id"] for s in r["seed_sensitive"]})

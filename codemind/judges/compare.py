@@ -1,5 +1,5 @@
-"""Strict, type-aware equality of Python values: the one rule the value judge applies,
-both in-process (literal answers) and inside the sandbox (answers that must be evaluated).
+"""Strict, type-aware equality of plain values: the one rule the value judge applies, always in
+the judge's process (answers that must be evaluated come back from the sandbox as plain values).
 
 Decisions (output prediction asks for *the* value the program returns):
 * types must match exactly: ``1`` vs ``1.0`` is wrong, ``True`` vs ``1`` is wrong,
@@ -9,32 +9,27 @@ Decisions (output prediction asks for *the* value the program returns):
   (Python's ``==``); ``inf`` equals only ``inf`` of the same sign; complex numbers component-wise;
 * containers recursively with the same rule; dicts, sets and frozensets ignore order (keys and
   elements are matched by ``==`` and must then also be strictly the same);
-* anything else (objects produced by evaluating an answer) falls back to ``type`` identity and ``==``.
-
-``SAME_SOURCE`` is the source of ``same``; the sandbox job embeds it, so both sides run the
-identical code.
+* anything else falls back to ``type`` identity and ``==`` (only plain values reach it).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-SAME_SOURCE = r'''
-import math as _math
+import math
+from typing import Any
 
 
-def same(a, b, rel_tol=1e-9):
-    """Strict type-aware equality (see codemind/judges/compare.py)."""
+def same(a: Any, b: Any, rel_tol: float = 1e-9) -> bool:
+    """Strict type-aware equality (see the module docstring)."""
     if type(a) is not type(b):
         return False
     if isinstance(a, float):
         if a == b:
             return True
-        if _math.isnan(a) and _math.isnan(b):
+        if math.isnan(a) and math.isnan(b):
             return True
-        if _math.isinf(a) or _math.isinf(b):
+        if math.isinf(a) or math.isinf(b):
             return False
-        return _math.isclose(a, b, rel_tol=rel_tol, abs_tol=0.0)
+        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=0.0)
     if isinstance(a, complex):
         return same(a.real, b.real, rel_tol) and same(a.imag, b.imag, rel_tol)
     if isinstance(a, (list, tuple)):
@@ -62,10 +57,6 @@ def same(a, b, rel_tol=1e-9):
         return bool(a == b)
     except Exception:
         return False
-'''
 
-_ns: dict[str, Any] = {}
-exec(compile(SAME_SOURCE, "codemind/judges/compare.py:SAME_SOURCE", "exec"), _ns)
-same: Callable[..., bool] = _ns["same"]
 
-__all__ = ["same", "SAME_SOURCE"]
+__all__ = ["same"]

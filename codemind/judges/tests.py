@@ -1,27 +1,66 @@
-"""`tests`: is model-written code right? Run it with the benchmark's own tests in the sandbox.
+"""`tests`: is model-written code right? The benchmark's own tests decide, in the judge.
 
-Used by DER and SR synthesis. The answer is the extracted code; item.context["tests"] is
-test code that raises when the code is wrong (HumanEval's check(), MBPP's asserts). Only a
-clean run is correct: a failed assert is wrong_value, code that does not compile is
-unparsable, a hang is timeout. Test runs go through the execution cache, so they are a
-cached stage of their own.
+Used by DER and SR synthesis. item.context["tests"] is the benchmark's test code (HumanEval's
+check(), MBPP's asserts), item.context["source"] its reference solution. The tests are split
+into checks (judges/testchecks.py): the code runs in the sandbox with the checks' calls, each
+call's result comes back as a plain value, and every assert is then evaluated here
+(judges/hosteval.py). So the code under test never holds an expected value, and nothing it does
+in its process (exit 0, forge the result channel, patch builtins, trace, return an object that
+equals anything) can make an assert pass: it can only return values, and the values are
+checked here. Tests that cannot be split are run whole by judges/test_harness.py, with the code
+under test in a process of its own behind plain-value proxies.
+
+Outcomes: correct (every check holds and the program ended normally); wrong_value (a check
+fails or a call raises); invalid_answer (a call returned something that is not a plain value);
+exited_early (the code ended, or broke the result channel, before every call reported);
+unparsable (the code does not compile); timeout; sandbox_error. Test runs go through the
+execution cache, so they are a cached stage of their own.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
+import json
+from pathlib import Path
 from typing import Sequence
 
 from codemind.judges.base import JUDGES, Case, Judge
+from codemind.judges.hosteval import evaluate
+from codemind.judges.testchecks import TestPlan, plan_tests
+from codemind.judges.values import CallOutcome, call_outcomes
 from codemind.sandbox.base import Sandbox
 from codemind.sandbox.cache import run_cached
-from codemind.schema import ExecJob, Judgement, Limits
+from codemind.schema import ExecJob, Execution, Judgement, Limits
 
 LIMITS = Limits(cpu_seconds=10, wall_seconds=15, memory_mb=1024)
 _UNPARSABLE = ("SyntaxError", "IndentationError", "TabError")
+HARNESS_CALL = "codemind_test_harness()"
 
 
-def test_program(code: str, context: dict) -> str:
-    return f"{context.get('test_setup') or ''}\n{code}\n\n{context['tests']}\n"
+@functools.lru_cache(maxsize=1)
+def harness_source() -> str:
+    return (Path(__file__).with_name("test_harness.py")).read_text(encoding="utf-8")
+
+
+def _frame(obj: dict) -> str:
+    body = json.dumps(obj)
+    return f"{len(body.encode('utf-8')):010d}{body}"
+
+
+def plan_for(context: dict) -> TestPlan:
+    return plan_tests(context["tests"], context.get("entry_point"), context.get("source") or "")
+
+
+def test_job(code: str, context: dict) -> ExecJob:
+    """The sandbox job that tests code: its checks' calls, or the whole test in the harness."""
+    plan = plan_for(context)
+    if plan.complete:
+        source = "\n\n".join(p for p in (context.get("test_setup") or "", code, plan.setup) if p)
+        return ExecJob(source=source, calls=[c for check in plan.checks for c in check.calls], limits=LIMITS)
+    spec = {"reference": context.get("source") or "", "tests": context["tests"], "candidates": list(plan.candidates)}
+    return ExecJob(source=harness_source(), stdin=_frame({"code": code}) + _frame(spec),
+                   calls=[HARNESS_CALL], limits=LIMITS)
 
 
 @JUDGES.register("tests")
@@ -37,25 +76,107 @@ class TestsJudge(Judge):
                 outcome = "truncated" if case.finish_reason == "length" else "no_answer"
                 out[i] = Judgement(extracted=None, outcome=outcome, correct=False)
                 continue
-            jobs.append(ExecJob(source=test_program(case.extracted, case.item.context), limits=LIMITS))
+            jobs.append(test_job(case.extracted, case.item.context))
             where.append(i)
         if jobs:
             if sandbox is None:
                 raise RuntimeError("the tests judge needs a sandbox")
             # through the execution cache: a resumed run never re-executes a finished test run
             for i, ex in zip(where, run_cached(sandbox, jobs)):
-                out[i] = _judgement(cases[i].extracted, ex)
+                code, context = cases[i].extracted, cases[i].item.context
+                plan = plan_for(context)
+                verdict = _checks_verdict(plan, ex) if plan.complete else _harness_verdict(ex)
+                outcome, detail = verdict
+                out[i] = Judgement(extracted=code, outcome=outcome, correct=outcome == "correct", detail=detail)
         return out  # type: ignore[return-value]
 
 
-def _judgement(code: str | None, ex) -> Judgement:
+def _checks_verdict(plan: TestPlan, ex: Execution) -> tuple[str, str | None]:
+    outcomes = call_outcomes(ex)
+    k = 0
+    for check in plan.checks:
+        got = outcomes[k:k + len(check.calls)]
+        k += len(check.calls)
+        if len(got) < len(check.calls):
+            return _ended(ex)
+        env = {}
+        tree = ast.parse(check.test, mode="eval")
+        for j, o in enumerate(got):
+            if o.kind == "not_value" and o.truthy is not None and _truth_test(tree):
+                env[f"__v{j}__"] = o.truthy  # ``assert f(x)`` of a re.Match: only its truth counts
+            elif o.kind != "value":
+                return _call_failed(o, check.text)
+            else:
+                env[f"__v{j}__"] = o.value
+        try:
+            holds = bool(evaluate(tree, env))
+        except Exception as e:  # what the assert itself would raise
+            return "wrong_value", f"{type(e).__name__} in: {check.text[:200]}"
+        if not holds:
+            return "wrong_value", f"fails: {check.text[:200]}"
+    return _clean_end(ex)
+
+
+def _truth_test(tree: ast.Expression) -> bool:
+    """The assert only asks for the truth of one value: ``f(x)`` or ``not f(x)``."""
+    node = tree.body
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        node = node.operand
+    return isinstance(node, ast.Name)
+
+
+def _harness_verdict(ex: Execution) -> tuple[str, str | None]:
+    outcomes = call_outcomes(ex)
+    if not outcomes:
+        return _ended(ex)
+    o = outcomes[0]
+    if o.kind != "value" or not isinstance(o.value, list) or not o.value or not isinstance(o.value[0], str):
+        return "exited_early", "the test harness did not report"
+    kind, *rest = o.value
+    detail = ": ".join(str(x) for x in rest)[:300] or None
+    if kind == "passed":
+        return _clean_end(ex)
+    if kind == "exited_early":
+        return "exited_early", detail
+    if kind == "not_value":
+        return "invalid_answer", detail
+    if kind == "unsupported":
+        return "sandbox_error", f"this test cannot be judged in isolation: {detail}"
+    if rest and rest[0] in _UNPARSABLE:
+        return "unparsable", rest[0]
+    return "wrong_value", detail
+
+
+def _call_failed(o: CallOutcome, text: str) -> tuple[str, str | None]:
+    if o.kind == "not_value":
+        return "invalid_answer", f"returned {o.detail}, not a plain value: {text[:200]}"
+    if o.kind == "tampered":
+        return "exited_early", o.detail
+    if o.detail and o.detail.split(":")[0] in ("SystemExit", "KeyboardInterrupt"):
+        return "exited_early", f"the call raised {o.detail}: {text[:200]}"
+    return "wrong_value", f"raised {o.detail}: {text[:200]}"
+
+
+def _clean_end(ex: Execution) -> tuple[str, str | None]:
+    """Every check held: correct if the program also ended normally."""
     if ex.status == "ok":
-        return Judgement(extracted=code, outcome="correct", correct=True)
+        return "correct", None
     if ex.status == "timeout":
-        return Judgement(extracted=code, outcome="timeout", correct=False)
+        return "timeout", "after the checks"
+    return "wrong_value", f"{ex.status} after the checks: {ex.exc_type or ''} {ex.exc_message or ''}".strip()
+
+
+def _ended(ex: Execution) -> tuple[str, str | None]:
+    """Why calls are missing."""
+    if ex.status == "timeout":
+        return "timeout", ex.exc_message
     if ex.status == "sandbox_error":
-        return Judgement(extracted=code, outcome="sandbox_error", correct=False, detail=ex.stderr[-300:] or None)
+        return "sandbox_error", (ex.stderr or "")[-300:] or None
     if ex.status == "compile_error" or (ex.status == "exception" and ex.exc_type in _UNPARSABLE):
-        return Judgement(extracted=code, outcome="unparsable", correct=False, detail=ex.exc_type)
-    detail = ex.exc_type or ex.status
-    return Judgement(extracted=code, outcome="wrong_value", correct=False, detail=detail)
+        return "unparsable", ex.exc_type
+    if ex.status == "memory":
+        return "wrong_value", "memory"
+    if ex.status == "exception" and ex.exc_type not in (None, "SystemExit"):
+        return "wrong_value", f"{ex.exc_type}: {ex.exc_message or ''}"[:300]
+    what = "wrote to the result channel" if ex.status == "tampered" else (ex.exc_message or ex.status)
+    return "exited_early", f"before every check reported ({what})"

@@ -11,11 +11,14 @@ leaderboard files were scored with 2024-01; the three July-2024 files
 ``gpt-4-turbo-2024-04-09+cot_temp0.2_input``, ``gpt-4o+cot_temp0.2_input`` and
 ``gpt-4o+cot_temp0.2_output`` with 2024-04 (for every other file both rules agree).
 
-Execution: every distinct check (same sample + same generation string) is decided once, in
-one ``sandbox.run`` batch of long-lived fork-server jobs (scoring/checks.py: by parsing, by
-literal comparison, in batches of ``f(...)`` calls, or alone), with a 3 s user-CPU-time limit per
-check (load- and host-independent; upstream's 3 s wall clock on an idle machine). ``cache`` (a dict the
-caller owns) shares verdicts across files.
+Execution: every distinct check (same sample + same generation string) is decided once
+(scoring/checks.py: by parsing, in the host for literal answers, or with the answer's leaves
+evaluated in the sandbox, one fresh process per check), in one ``sandbox.run`` batch, under
+CRUXEval's own limit, 3 s of wall clock per check (``cpu_time``: 3 s of user CPU instead, which
+does not depend on the machine's load). Generations are read as written (scoring/checks.py),
+so the files' stored verdicts come back, CRUXEval's injection hole (``'x' or True``) included;
+an executed generation that is not a value (impure, or not a plain value) fails and is counted
+in ``invalid_answers``. ``cache`` (a dict the caller owns) shares verdicts across files.
 
 Hash seed policy. Upstream forked all checks of one run from one parent with a random hash
 seed, so a check that iterates a set of strings could pass or fail by chance (sample_664,
@@ -40,13 +43,13 @@ from typing import Any, MutableMapping, Sequence
 from codemind.errors import UserError
 from codemind.judges.cruxeval import MODES, RULES, is_skipped
 from codemind.sandbox.base import Sandbox
-from codemind.scoring.checks import DEFAULT_HASH_SEED, TIMEOUT, may_depend_on_hash_seed, run_checks
+from codemind.scoring.checks import DEFAULT_HASH_SEED, TIMEOUT, CheckResult, may_depend_on_hash_seed, run_checks
 from codemind.scoring.passk import file_pass_at_k
 
 DEFAULT_PROBE_SEEDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
 
 Check = tuple[str, str, str]  # (code, expected, generation)
-Verdicts = MutableMapping[tuple[Check, "int | None", float], bool]  # (check, seed, timeout) -> passed
+Verdicts = MutableMapping[tuple[Check, "int | None", tuple[float, bool]], CheckResult]  # (check, seed, limit)
 
 
 def default_data_dir() -> Path:
@@ -109,17 +112,18 @@ def apply_rule(rule: str, skipped: Sequence[bool], passed: Sequence[bool]) -> li
 
 
 def _run_missing(
-    checks: Sequence[Check], seed: int | None, timeout: float, sandbox: Sandbox | None, cache: Verdicts,
-    counts: dict[str, int],
+    checks: Sequence[Check], seed: int | None, timeout: float, cpu_time: bool, mode: str, sandbox: Sandbox | None,
+    cache: Verdicts, counts: dict[str, int],
 ) -> None:
     """Run the checks not yet in cache under seed (None: the sandbox's own seed, for checks
-    whose verdict cannot depend on it) and store their verdicts under (check, seed, timeout)."""
-    todo = [c for c in dict.fromkeys(checks) if (c, seed, timeout) not in cache]
+    whose verdict cannot depend on it) and store their results under (check, seed, limit)."""
+    limit = (timeout, cpu_time)
+    todo = [c for c in dict.fromkeys(checks) if (c, seed, limit) not in cache]
     if not todo:
         return
-    verdicts, routes = run_checks(todo, sandbox, timeout, seed)
-    for c, v in zip(todo, verdicts):
-        cache[(c, seed, timeout)] = v == "passed"
+    results, routes = run_checks(todo, sandbox, timeout, seed, mode=mode, cpu_time=cpu_time)
+    for c, r in zip(todo, results):
+        cache[(c, seed, limit)] = r
     for k, n in routes.items():
         counts[k] = counts.get(k, 0) + n
 
@@ -135,9 +139,12 @@ def rescore_file(
     timeout: float = TIMEOUT,
     cache: Verdicts | None = None,
     dataset: dict[str, dict[str, str]] | None = None,
+    cpu_time: bool = False,
 ) -> dict[str, Any]:
     """Score one file. Keys: pass_at_1, pass_at_5, n_problems, per_problem {id: {n, c, results}},
-    rule, mode, hash_seed, probe_seeds, seed_sensitive, skipped, checks_executed, seconds."""
+    rule, mode, hash_seed, probe_seeds, seed_sensitive, skipped, invalid_answers, checks_executed,
+    seconds. timeout: seconds of wall clock per check (upstream's 3), or of user CPU time with
+    ``cpu_time``."""
     t0 = time.perf_counter()
     hash_seed = DEFAULT_HASH_SEED if hash_seed is None else int(hash_seed)
     rule = rule or "2024-01"
@@ -164,7 +171,7 @@ def rescore_file(
     probe = [s for s in (probe_seeds or ()) if s != hash_seed]
     # checks that cannot depend on the hash seed run once, under the sandbox's own seed, and
     # are cached seed-free; the others run under hash_seed and under every probe seed
-    candidates = [c for c in unique if may_depend_on_hash_seed(*c)]
+    candidates = [c for c in unique if may_depend_on_hash_seed(*c, mode=mode)]
     cand_set = set(candidates)
     invariant = [c for c in unique if c not in cand_set]
 
@@ -175,15 +182,18 @@ def rescore_file(
             from codemind.sandbox import open_sandbox
 
             sandbox = open_sandbox(None)
-        _run_missing(invariant, None, timeout, sandbox, cache, counts)
+        _run_missing(invariant, None, timeout, cpu_time, mode, sandbox, cache, counts)
         for seed in [hash_seed] + probe:
-            _run_missing(candidates, seed, timeout, sandbox, cache, counts)
+            _run_missing(candidates, seed, timeout, cpu_time, mode, sandbox, cache, counts)
     finally:
         if own and sandbox is not None:
             sandbox.close()
 
+    def result(c: Check, seed: int) -> CheckResult:
+        return cache[(c, seed if c in cand_set else None, (timeout, cpu_time))]
+
     def passed(c: Check, seed: int) -> bool:
-        return cache[(c, seed if c in cand_set else None, timeout)]
+        return result(c, seed).verdict == "passed"
 
     seeds = [hash_seed] + probe
     sensitive = {c for c in candidates if len({passed(c, s) for s in seeds}) > 1}
@@ -214,10 +224,14 @@ def rescore_file(
         "probe_seeds": probe,
         "seed_sensitive": seed_sensitive,
         "skipped": n_skipped,
+        # executed generations that are not values (impure, not plain, ending the program)
+        "invalid_answers": sum(1 for _, cs in plan.values() for c in cs
+                               if c is not None and result(c, hash_seed).invalid is not None),
+        "time_limit": {"seconds": timeout, "clock": "user cpu" if cpu_time else "wall"},
         "checks": n_checks,
         "checks_unique": len(unique),
         "checks_seed_candidates": len(candidates),
-        "checks_executed": counts.get("batch", 0) + counts.get("single", 0),
+        "checks_executed": counts.get("execute", 0),
         "routes": counts,
         "seconds": round(time.perf_counter() - t0, 3),
     }

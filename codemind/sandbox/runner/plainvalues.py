@@ -130,11 +130,23 @@ def encode(value, max_bytes: int = 1 << 20) -> str:
 
     try:
         tree = enc(value, 0)
+        return _dumps(tree)
     except RecursionError:
         raise NotPlain(f"nested deeper than {MAX_DEPTH}") from None
-    return json.dumps(tree, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
 
 
+def _json_writer():
+    """The C JSON encoder, bound once: json.dumps checks types with builtins a program may
+    have patched (isinstance), the C encoder does not."""
+    import json.encoder as enc
+
+    if enc.c_make_encoder is not None:
+        write = enc.c_make_encoder(None, None, enc.encode_basestring_ascii, None, ":", ",", False, False, False)
+        return lambda tree: "".join(write(tree, 0))
+    return lambda tree: json.dumps(tree, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+
+
+_dumps = _json_writer()
 _FLOATS = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 

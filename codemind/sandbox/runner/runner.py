@@ -127,6 +127,7 @@ import _signal  # plain-int signal calls: the signal module's enum conversions c
 
 PROTOCOL = 1
 PROGRAM_FILENAME = "main.py"  # the file name programs see in tracebacks
+PLAIN_VALUES_MODULE = "codemind_plainvalues"
 _REEXEC_MARK = "CODEMIND_RUNNER_REEXEC"
 _SETUP_FAILED = 125  # child exit code: the sandbox setup failed before the program ran
 _PR_SET_PDEATHSIG = 1
@@ -659,7 +660,8 @@ def job_limits(job: dict) -> dict:
 
 _CHILD_STATUSES = frozenset({"ok", "exception", "compile_error", "memory"})
 _FINAL_KEYS = frozenset({"status", "return_repr", "exc_type", "exc_message", "exit_code"})
-_CALL_SHAPES = (frozenset({"call", "value"}), frozenset({"call", "raised", "message"}), frozenset({"call", "not_value"}))
+_CALL_SHAPES = (frozenset({"call", "value"}), frozenset({"call", "raised", "message"}),
+                frozenset({"call", "not_value", "truthy"}))
 
 
 def _read_records(res: bytes, job: dict) -> tuple[list[dict], dict | None, bool]:
@@ -728,6 +730,14 @@ def _compile_call(call: str):
     return compile(call, "<call>", "eval", dont_inherit=True)
 
 
+def _compile_or_error(call):
+    """The call compiled, or the exception compiling it raised (reported as that call's)."""
+    try:
+        return _compile_call(call)
+    except Exception as e:
+        return e
+
+
 def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
     """Runs inside the prepared child: exec the source as __main__, eval the call (its repr is
     the result) or each of the calls (each value goes to the result channel as a plain value,
@@ -740,6 +750,8 @@ def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
     exit_code = 0
     try:
         code, call_code, call_codes = prepared or (_compile_program(job.get("source", "")), None, None)
+        if calls is not None and call_codes is None:  # before the program runs: it may patch builtins
+            call_codes = [_compile_or_error(c) for c in calls]
     except (SyntaxError, ValueError, RecursionError) as e:  # null bytes; nesting too deep to compile
         record = _exception_record(e, "compile_error")
         exit_code = 1
@@ -755,9 +767,8 @@ def _child_python(job: dict, result_fd: int, result_ino: int, prepared) -> None:
                 record["return_repr"] = repr(eval(call_code, main.__dict__))
             if calls is not None:
                 cap = int(job_limits(job)["output_bytes"])
-                for k, expr in enumerate(calls):
-                    if not _report_call(k, call_codes[k] if call_codes else expr, main.__dict__, cap,
-                                        result_fd, result_ino):
+                for k, expr in enumerate(call_codes):
+                    if not _report_call(k, expr, main.__dict__, cap, result_fd, result_ino):
                         record = _memory_record(MemoryError("while evaluating a call"))
                         exit_code = 1
                         break
@@ -794,7 +805,9 @@ def _report_call(k: int, expr, ns: dict, cap: int, result_fd: int, result_ino: i
     False after a MemoryError: the job stops there."""
     pv = _PLAIN
     try:
-        value = eval(expr if not isinstance(expr, str) else _compile_call(expr), ns)
+        if _type(expr) is not _CODE:
+            raise expr  # the call did not compile
+        value = eval(expr, ns)
     except MemoryError:
         return False
     except BaseException as e:  # SystemExit included: a call that exits has not returned
@@ -803,13 +816,22 @@ def _report_call(k: int, expr, ns: dict, cap: int, result_fd: int, result_ino: i
         try:
             rec = {"call": k, "value": pv.encode(value, cap)}
         except pv.NotPlain as e:
-            rec = {"call": k, "not_value": _safe_str(e)}
+            # its truth value is all a truth test (``assert f(x)``) asks of it; a program that
+            # lies about it could as well have returned True or False
+            rec = {"call": k, "not_value": _safe_str(e), "truthy": _truth(value)}
         except MemoryError:
             return False
         except BaseException as e:  # an object whose introspection raises, a recursion limit set low...
             rec = {"call": k, "not_value": f"{_type(e).__name__} while encoding"}
     _send_record(result_fd, result_ino, rec)
     return True
+
+
+def _truth(value) -> str:
+    try:
+        return "true" if value else "false"
+    except BaseException:
+        return "error"
 
 
 def _send_record(result_fd: int, result_ino: int, record: dict) -> None:
@@ -923,6 +945,7 @@ HANDLERS = {"python": (_prepare_python, _child_python)}
 _RESULT_FD = 3
 _PLAIN = None  # plainvalues.py (beside this file): the encoder of calls' values, loaded at startup
 _type = type  # bound once: a program may rebind builtins.type
+_CODE = types.CodeType
 _AS_LIFT: list = [None]  # in a child: RLIMIT_AS (hard, hard), prepared by child_setup for _memory_record
 _STDIO: tuple = ()
 _MAIN = None  # the __main__ module every child execs its program in (empty in the runner)
@@ -935,14 +958,16 @@ _ATEXIT_BASELINE = 0  # atexit callbacks the runner itself has (set at startup)
 
 def _load_plain_values() -> None:
     """Load plainvalues.py from beside this file without putting this directory on sys.path
-    (programs would import from it) and without importlib.util (children share what we load)."""
+    (programs would import from it) and without importlib.util (children share what we load).
+    It is importable as ``codemind_plainvalues`` by jobs that speak it themselves (the judges'
+    test harness); a program that patches its copy only changes what its own job reports."""
     global _PLAIN
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plainvalues.py")
-    module = types.ModuleType("codemind_plainvalues")
+    module = types.ModuleType(PLAIN_VALUES_MODULE)
     module.__file__ = path
     with open(path, encoding="utf-8") as f:
         exec(compile(f.read(), path, "exec", dont_inherit=True), module.__dict__)
-    _PLAIN = module
+    sys.modules[PLAIN_VALUES_MODULE] = _PLAIN = module
 
 
 def _prepare_child_state() -> None:
