@@ -6,9 +6,12 @@
 Prints, in one run:
   * baseline: ``python3 -c <check program>`` per check (timeout 3 s), on a random sample of the
     file's checks, as checks/s and extrapolated to the whole file;
-  * fork server only: the same checks, one process-sandbox job (a forked child) per check;
+  * fork server only: the same checks, one process-sandbox job (a forked child) per check, each
+    executing upstream's program whole (``code + assert``: as fast as forking gets, but the
+    answer runs in the process that decides);
   * codemind: ``rescore_file`` on the whole file (cold cache; sandbox start included), which
-    decides checks by parsing, by literal comparison, or runs them in batches / singly;
+    decides checks by parsing, in the host for literal answers, or with the answer's leaves
+    evaluated in the sandbox (one job per check) and the assertion in the host;
 and the speed-ups. Needs the CRUXEval mirror ($CODEMIND_DATA or ../shared/data).
 """
 
@@ -22,7 +25,8 @@ import time
 
 from codemind.judges.cruxeval import is_skipped
 from codemind.sandbox import open_sandbox
-from codemind.scoring.checks import check_program, run_checks
+from codemind.schema import ExecJob, Limits
+from codemind.scoring.checks import check_program
 from codemind.scoring.rescore import default_data_dir, load_dataset, load_generations, mode_from_path, rescore_file
 
 
@@ -75,10 +79,12 @@ def bench_file(path, data, args) -> None:
           f" -> {n / rate_base:.0f}s for the file (extrapolated)")
 
     fork_sample = rng.sample(checks, min(args.fork_sample, n))
+    limits = Limits(wall_seconds=3.0, cpu_seconds=4.0, memory_mb=4096)
+    fork_jobs = [ExecJob(source=check_program(*c), limits=limits) for c in fork_sample]
     with open_sandbox(args.sandbox) as sb:
-        run_checks(fork_sample[:8], sb, fast=False)  # warm the workers
+        sb.run(fork_jobs[:8])  # warm the workers
         t0 = time.perf_counter()
-        run_checks(fork_sample, sb, fast=False)
+        sb.run(fork_jobs)
         t_fork = time.perf_counter() - t0
     rate_fork = len(fork_sample) / t_fork
     print(f"  fork server, one job per check   : {len(fork_sample)} checks in {t_fork:.1f}s = {rate_fork:.1f} checks/s"
