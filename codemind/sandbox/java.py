@@ -255,18 +255,22 @@ def run_source(classes: dict[str, str], main: str, limits: Limits) -> str:
 # ---------------------------------------------------------------- the warm batch JVM
 
 # A JVM start costs ~0.1 s of CPU; most benchmark programs run in a few ms. So run jobs
-# go in batches to one warm JVM (cmrun.BatchMain in javabatch/BatchMain.java, compiled with
-# every javac batch) that runs each program in a fresh class loader with its own
-# stdin/stdout/stderr, System.exit trapped. Only well-behaved runs are answered there: anything unusual (timeout, OutOfMemoryError,
-# threads left running, output over the cap, exit from another thread) makes the batch stop
-# and that program and the rest run one JVM per program, under the runner's full limits.
+# go in batches to one warm JVM (cmrun.BatchMain, javabatch/BatchMain.java, compiled with every
+# javac batch) that runs each program in a fresh class loader and thread group with its own
+# stdin/stdout/stderr, under the JDK's SecurityManager. A program's batch result counts only if
+# nothing it did can reach another program (see BatchMain's docstring); anything else (a
+# denied permission, JVM-wide state changed, threads left, timeout, OutOfMemoryError, output
+# cap) makes the batch answer "fallback" for it and stop: that program runs in a JVM of its
+# own, the rest one JVM per program.
 BATCH_PKG = "cmrun"
-BATCH_MAIN_SOURCE = (Path(__file__).with_name("javabatch") / "BatchMain.java").read_text(encoding="utf-8")
+BATCH_MAIN_PATH = Path(__file__).with_name("javabatch") / "BatchMain.java"
+BATCH_MAIN_SOURCE = BATCH_MAIN_PATH.read_text(encoding="utf-8")
 
 def content_hash_of_batch_main() -> str:
+    """Part of the sandbox identity: what the batch JVM runs and how it is started."""
     import hashlib
 
-    return hashlib.sha256(BATCH_MAIN_SOURCE.encode()).hexdigest()[:16]
+    return hashlib.sha256((BATCH_MAIN_SOURCE + BATCH_SCRIPT).encode()).hexdigest()[:16]
 
 
 BATCH_UNIT = JavaUnit(BATCH_PKG, f"{BATCH_PKG}/BatchMain.java", BATCH_MAIN_SOURCE, f"{BATCH_PKG}.BatchMain")
@@ -284,8 +288,9 @@ with open(os.path.join(d, "req"), "wb") as f:
     f.write(base64.b64decode(REQUEST))
 os.environ["MALLOC_ARENA_MAX"] = "2"
 sys.stdout.flush(); sys.stderr.flush()
-os.execvp("java", ["java", *FLAGS, "-Djava.security.manager=allow", "-cp", os.path.join(d, "rt"),
-                   "cmrun.BatchMain", os.path.join(d, "progs"), os.path.join(d, "req")])
+# VM messages (warnings, thread dumps) go to stderr: stdout carries only BatchMain's lines
+os.execvp("java", ["java", *FLAGS, "-Djava.security.manager=allow", "-XX:+DisplayVMOutputToStderr",
+                   "-cp", os.path.join(d, "rt"), "cmrun.BatchMain", os.path.join(d, "progs"), os.path.join(d, "req")])
 '''
 
 

@@ -4,50 +4,263 @@ import java.io.*;
 import java.lang.reflect.*;
 import java.net.*;
 import java.nio.charset.StandardCharsets;
-import java.security.Permission;
+import java.security.*;
+import java.util.*;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 
-/** Runs many compiled programs in one warm JVM, each in a fresh class loader with its own
- * stdin/stdout/stderr. Prints one JSON line per finished program. Anything unusual
- * (timeout, OutOfMemoryError, threads left running, exit from another thread, output cap)
- * prints a "fallback" line and ends the JVM: the host runs the rest one JVM per program. */
+/**
+ * Runs many compiled programs in one warm JVM, each in a fresh class loader and thread group with
+ * its own stdin/stdout/stderr, and prints one JSON line per program on the real stdout.
+ *
+ * A program's result is only answered here if nothing it did can reach another program:
+ * <ul>
+ * <li>The JDK's own sandbox: a Policy gives the JDK and this class AllPermission and the
+ *     programs' code only property reads (plus reading their class files). Whatever a program
+ *     is denied (stdio or default locale/time zone/property changes, file or descriptor writes,
+ *     setAccessible, shutdown hooks, exec, network, threads outside its group, ...) marks it
+ *     as having touched JVM-wide state.</li>
+ * <li>Its captured streams only take output from, and give input to, its own thread group.</li>
+ * <li>After it ends: its thread group is empty (daemon threads included), no other thread was
+ *     started anywhere in the JVM, the common ForkJoinPool is idle, and the default locale,
+ *     time zone, system properties, System.in/out/err and uncaught-exception handler are what
+ *     they were.</li>
+ * </ul>
+ * Otherwise (or on a timeout, OutOfMemoryError, output cap, exit from another thread) it is
+ * answered "fallback" and the JVM halts: the host runs it, one JVM per program, where nothing
+ * is shared. Result lines are written only by the main thread, on a stream made before any
+ * program ran and never reachable from one.
+ */
 public final class BatchMain {
     static final class ExitTrap extends SecurityException {
         final int status;
         ExitTrap(int s) { super("System.exit(" + s + ")"); status = s; }
     }
+
     static final class OutputLimit extends Error {
         OutputLimit() { super("output limit"); }
     }
+
+    /** A program's stdout or stderr: capped, and taking bytes only from the program's threads. */
     static final class Capped extends OutputStream {
         final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        final int cap; volatile boolean over;
+        final int cap;
+        volatile boolean over;
+        int mark = -1; // bytes written when the program called System.exit
+
         Capped(int cap) { this.cap = cap; }
-        @Override public synchronized void write(int b) { check(1); buf.write(b); }
-        @Override public synchronized void write(byte[] b, int off, int len) { check(len); buf.write(b, off, len); }
+
+        @Override public synchronized void write(int b) {
+            if (!own("write to System.out/err")) return;
+            check(1);
+            buf.write(b);
+        }
+
+        @Override public synchronized void write(byte[] b, int off, int len) {
+            Objects.checkFromIndexSize(off, len, b.length);
+            if (!own("write to System.out/err")) return;
+            check(len);
+            buf.write(b, off, len);
+        }
+
         void check(int n) { if (buf.size() + n > cap) { over = true; throw new OutputLimit(); } }
-        String text() { return new String(buf.toByteArray(), StandardCharsets.UTF_8); }
+
+        /** BatchMain's own writes (the uncaught-exception report); false when over the cap. */
+        synchronized boolean append(byte[] b) {
+            if (buf.size() + b.length > cap) { over = true; return false; }
+            buf.write(b, 0, b.length);
+            return true;
+        }
+
+        synchronized void markExit() { if (mark < 0) mark = buf.size(); }
+
+        synchronized String text() {
+            byte[] b = buf.toByteArray();
+            return new String(b, 0, mark < 0 ? b.length : mark, StandardCharsets.UTF_8);
+        }
     }
-    static volatile boolean leaving = false;
+
+    /** A program's stdin: bytes go only to the program's threads. */
+    static final class GuardedIn extends InputStream {
+        final byte[] data;
+        int pos;
+
+        GuardedIn(byte[] data) { this.data = data; }
+
+        @Override public synchronized int read() {
+            if (!own("read from System.in") || pos >= data.length) return -1;
+            return data[pos++] & 0xff;
+        }
+
+        @Override public synchronized int read(byte[] b, int off, int len) {
+            Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) return 0;
+            if (!own("read from System.in") || pos >= data.length) return -1;
+            int n = Math.min(len, data.length - pos);
+            System.arraycopy(data, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override public synchronized long skip(long n) {
+            if (!own("read from System.in") || n <= 0) return 0;
+            int k = (int) Math.min(n, data.length - pos);
+            pos += k;
+            return k;
+        }
+
+        @Override public synchronized int available() {
+            return own("read from System.in") ? data.length - pos : 0;
+        }
+    }
+
+    /** The JDK's stack inspection, recording what a program is denied, and threads confined to
+     * the program's own thread group. */
+    static final class Guard extends SecurityManager {
+        static final Permission MODIFY_THREAD = new RuntimePermission("modifyThread");
+        static final Permission MODIFY_THREAD_GROUP = new RuntimePermission("modifyThreadGroup");
+
+        @Override public void checkPermission(Permission p) {
+            try {
+                super.checkPermission(p);
+            } catch (SecurityException e) {
+                touch(p);
+                throw e;
+            }
+        }
+
+        @Override public void checkPermission(Permission p, Object context) {
+            try {
+                super.checkPermission(p, context);
+            } catch (SecurityException e) {
+                touch(p);
+                throw e;
+            }
+        }
+
+        @Override public void checkAccess(Thread t) {
+            if (!inProgram(t.getThreadGroup())) checkPermission(MODIFY_THREAD);
+        }
+
+        @Override public void checkAccess(ThreadGroup g) {
+            if (!inProgram(g)) checkPermission(MODIFY_THREAD_GROUP);
+        }
+
+        /** True when the caller and the target both belong to the running program's group. */
+        static boolean inProgram(ThreadGroup target) {
+            ThreadGroup g = current;
+            return g != null && target != null && g.parentOf(target) && g.parentOf(Thread.currentThread().getThreadGroup());
+        }
+
+        @Override public void checkExit(int status) {
+            if (leaving) return;
+            Thread me = Thread.currentThread();
+            if (me == programMain && exitStatus == null) {
+                exitStatus = status;
+                Capped o = curOut, e = curErr;
+                if (o != null) o.markExit();
+                if (e != null) e.markExit();
+            } else if (me != programMain) {
+                touch("System.exit from a thread other than main");
+            }
+            throw new ExitTrap(status);
+        }
+    }
+
+    /** Gives AllPermission to the JDK and to BatchMain, and the programs only PROGRAM_PERMS. */
+    static final class BatchPolicy extends Policy {
+        final ProtectionDomain self = BatchMain.class.getProtectionDomain();
+        final ClassLoader app = BatchMain.class.getClassLoader(), platform = ClassLoader.getPlatformClassLoader();
+        final Permissions programs = new Permissions();
+
+        BatchPolicy() {
+            programs.add(new PropertyPermission("*", "read"));
+            programs.setReadOnly();
+        }
+
+        boolean trusted(ProtectionDomain pd) {
+            if (pd == self) return true;
+            ClassLoader l = pd.getClassLoader();
+            if (l == null || l == platform) return true;
+            if (l != app) return false; // a program's loader, or one it made
+            CodeSource cs = pd.getCodeSource();
+            URL u = cs == null ? null : cs.getLocation();
+            return u != null && "jrt".equals(u.getProtocol()); // JDK modules the app loader defines
+        }
+
+        @Override public boolean implies(ProtectionDomain pd, Permission p) {
+            return trusted(pd) || programs.implies(p);
+        }
+
+        @Override public PermissionCollection getPermissions(ProtectionDomain pd) {
+            Permissions ps = new Permissions();
+            if (trusted(pd)) ps.add(new AllPermission());
+            else ps.add(new PropertyPermission("*", "read"));
+            return ps;
+        }
+
+        @Override public PermissionCollection getPermissions(CodeSource cs) { return new Permissions(); }
+    }
+
+    static volatile boolean leaving = false, started = false;
+    static volatile ThreadGroup current = null; // the running program's group; null between programs
     static volatile Thread programMain = null;
-    static volatile int otherThreadExit = Integer.MIN_VALUE;
+    static volatile Integer exitStatus = null;
+    static volatile Capped curOut = null, curErr = null;
+    static volatile Object touched = null; // the first thing a program did that reaches JVM-wide state
+
+    static void touch(Object why) { if (touched == null) touched = why; }
+
+    /** True when the calling thread belongs to the running program; otherwise records why not. */
+    static boolean own(String what) {
+        ThreadGroup g = current, tg = Thread.currentThread().getThreadGroup();
+        if (g != null && tg != null && g.parentOf(tg)) return true;
+        touch(what + " from thread " + Thread.currentThread().getName());
+        return false;
+    }
+
+    // JVM-wide state as it was before the first program
+    static Locale locale0, format0, display0;
+    static TimeZone tz0;
+    static Properties props0;
+    static Map<Object, Object> propsCopy;
+    static Set<Thread> threads0;
+    static int threadNumber0 = -1;
+    static Field threadInitNumber;
+    static ThreadGroup root;
+    static Guard guard;
+    static BatchPolicy policy;
+    static final InputStream NO_IN = new GuardedIn(new byte[0]);
+    static PrintStream sink;
 
     public static void main(String[] args) throws Exception {
+        if (started) throw new IllegalStateException("BatchMain already running");
+        started = true;
         File progs = new File(args[0]);
         URL[] urls = { progs.toURI().toURL() };
         DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(args[1])));
         PrintStream realOut = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
-        System.setSecurityManager(new SecurityManager() {
-            @Override public void checkPermission(Permission p) {
-                if (p instanceof RuntimePermission && "setSecurityManager".equals(p.getName()) && !leaving)
-                    throw new SecurityException("setSecurityManager");
-            }
-            @Override public void checkPermission(Permission p, Object ctx) { checkPermission(p); }
-            @Override public void checkExit(int status) {
-                if (leaving) return;
-                if (Thread.currentThread() != programMain) otherThreadExit = status;
-                throw new ExitTrap(status);
-            }
-        });
+        sink = new PrintStream(new Capped(0), true, "UTF-8");
+        System.setIn(NO_IN);
+        System.setOut(sink);
+        System.setErr(sink);
+        warmUp();
+        policy = new BatchPolicy();
+        Policy.setPolicy(policy);
+        guard = new Guard();
+        System.setSecurityManager(guard);
+        ForkJoinPool.commonPool(); // made under the SecurityManager: innocuous workers, outside program groups
+        locale0 = Locale.getDefault();
+        format0 = Locale.getDefault(Locale.Category.FORMAT);
+        display0 = Locale.getDefault(Locale.Category.DISPLAY);
+        tz0 = TimeZone.getDefault();
+        props0 = System.getProperties();
+        propsCopy = new HashMap<>(props0);
+        root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) root = root.getParent();
+        threadNumber0 = setThreadNumber(-1);
+        threads0 = Collections.newSetFromMap(new IdentityHashMap<>());
+        threads0.addAll(allThreads());
         int n = in.readInt();
         for (int i = 0; i < n; i++) {
             String id = in.readUTF(), main = in.readUTF();
@@ -65,19 +278,102 @@ public final class BatchMain {
         Runtime.getRuntime().halt(0);
     }
 
+    /** Initialises, before the first program, what the JDK sets up lazily and JVM-wide (the
+     * default time zone writes user.timezone; formatting loads locale data), so that a program
+     * is not blamed for it. */
+    static void warmUp() {
+        TimeZone.getDefault();
+        String.format("%.2f %d %s %e %tY", 1.5, 1, "x", 1e10, new Date(0));
+        new Scanner("1 2.5 x\n").nextInt();
+        new java.math.BigDecimal("1.5").toString();
+        java.time.LocalDate.of(2020, 1, 1).toString();
+        Locale.getDefault(Locale.Category.FORMAT);
+        Locale.getDefault(Locale.Category.DISPLAY);
+    }
+
+    /** Unnamed threads are numbered JVM-wide ("Thread-3"): each program starts from where a JVM
+     * of its own would. Returns the number before; -1 leaves it (and -1 if it cannot be read). */
+    static int setThreadNumber(int n) {
+        try {
+            if (threadInitNumber == null) {
+                threadInitNumber = Thread.class.getDeclaredField("threadInitNumber");
+                threadInitNumber.setAccessible(true);
+            }
+            synchronized (Thread.class) { // Thread.nextThreadNum() is static synchronized
+                int before = threadInitNumber.getInt(null);
+                if (n >= 0) threadInitNumber.setInt(null, n);
+                return before;
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    static List<Thread> allThreads() {
+        Thread[] ts;
+        int k;
+        do {
+            ts = new Thread[root.activeCount() + 16];
+            k = root.enumerate(ts, true);
+        } while (k == ts.length);
+        List<Thread> out = new ArrayList<>(k);
+        for (int j = 0; j < k; j++) if (ts[j].isAlive()) out.add(ts[j]);
+        return out;
+    }
+
+    /** Why the JVM is no longer as it was before the first program (restoring what can be), or null. */
+    static String stateChanged(InputStream pi, PrintStream po, PrintStream pe) {
+        String why = null;
+        if (System.in != pi || System.out != po || System.err != pe) why = "System.in/out/err replaced";
+        if (!Locale.getDefault().equals(locale0) || !Locale.getDefault(Locale.Category.FORMAT).equals(format0)
+                || !Locale.getDefault(Locale.Category.DISPLAY).equals(display0)) {
+            why = "default Locale";
+            Locale.setDefault(locale0);
+            Locale.setDefault(Locale.Category.FORMAT, format0);
+            Locale.setDefault(Locale.Category.DISPLAY, display0);
+        }
+        TimeZone tz = TimeZone.getDefault();
+        if (!tz.getID().equals(tz0.getID()) || !tz.hasSameRules(tz0)) {
+            why = "default TimeZone";
+            TimeZone.setDefault(tz0);
+        }
+        Properties p = System.getProperties();
+        if (p != props0 || !p.equals(propsCopy)) {
+            why = "system properties";
+            props0.clear();
+            props0.putAll(propsCopy);
+            System.setProperties(props0);
+        }
+        if (Thread.getDefaultUncaughtExceptionHandler() != null) {
+            why = "default uncaught-exception handler";
+            Thread.setDefaultUncaughtExceptionHandler(null);
+        }
+        if (System.getSecurityManager() != guard || Policy.getPolicy() != policy) why = "SecurityManager or Policy";
+        ForkJoinPool cp = ForkJoinPool.commonPool();
+        if (cp.getActiveThreadCount() != 0 || cp.getQueuedSubmissionCount() != 0 || cp.getQueuedTaskCount() != 0)
+            why = "common ForkJoinPool busy";
+        for (Thread t : allThreads()) {
+            if (threads0.contains(t)) continue;
+            if (t instanceof ForkJoinWorkerThread && ((ForkJoinWorkerThread) t).getPool() == cp) continue; // idle (checked above)
+            why = "thread left running: " + t.getName();
+        }
+        return why;
+    }
+
     static String runOne(URL[] urls, String main, byte[] stdin, long timeoutMs, int cap, long stack, String id)
             throws Exception {
         Capped out = new Capped(cap), err = new Capped(cap);
         PrintStream po = new PrintStream(out, true, "UTF-8"), pe = new PrintStream(err, true, "UTF-8");
+        GuardedIn pi = new GuardedIn(stdin);
         URLClassLoader loader = new URLClassLoader(urls, BatchMain.class.getClassLoader().getParent());
-        ThreadGroup group = new ThreadGroup("prog-" + id);
+        ThreadGroup group = new ThreadGroup("main");
         final Throwable[] thrown = { null };
-        final int[] exit = { 0 };
-        otherThreadExit = Integer.MIN_VALUE;
-        System.setIn(new ByteArrayInputStream(stdin));
+        exitStatus = null;
+        curOut = out;
+        curErr = err;
+        System.setIn(pi);
         System.setOut(po);
         System.setErr(pe);
-        long t0 = System.nanoTime();
         Thread t = new Thread(group, () -> {
             try {
                 Class<?> c = Class.forName(main, true, loader);
@@ -92,13 +388,17 @@ public final class BatchMain {
                 thrown[0] = new LinkageError("batch: " + e);
             }
         }, "main", stack);
+        t.setContextClassLoader(loader);
         programMain = t;
+        setThreadNumber(threadNumber0);
+        current = group;
+        long t0 = System.nanoTime();
         t.start();
         t.join(timeoutMs);
         String verdict = null;
         if (t.isAlive()) verdict = "timeout";
         // like the JVM: wait for the program's other non-daemon threads
-        while (verdict == null) {
+        while (verdict == null && exitStatus == null) { // after System.exit nothing else would have run
             Thread[] ts = new Thread[group.activeCount() + 4];
             int k = group.enumerate(ts, true);
             Thread live = null;
@@ -109,38 +409,57 @@ public final class BatchMain {
             live.join(left);
         }
         long wallNs = System.nanoTime() - t0;
-        po.flush(); pe.flush();
-        System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.out), true));
-        System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
-        Throwable e = thrown[0];
         if (verdict == null && group.activeCount() > 0) verdict = "threads";
-        if (verdict == null && (out.over || err.over)) verdict = "output";
-        if (verdict == null && otherThreadExit != Integer.MIN_VALUE) verdict = "exit_other_thread";
-        if (verdict == null && e != null) {
+        if (verdict != null) return fallback(id, verdict); // its threads still run: stop here
+        current = null; // from here on, nothing the program left behind may use its streams
+        programMain = null;
+        String changed = stateChanged(pi, po, pe);
+        System.setIn(NO_IN);
+        System.setOut(sink);
+        System.setErr(sink);
+        curOut = curErr = null;
+        Throwable e = thrown[0];
+        Object why = touched;
+        if (why != null) verdict = "touched JVM-wide state: " + describe(why);
+        else if (changed != null) verdict = "touched JVM-wide state: " + changed;
+        else if (out.over || err.over) verdict = "output";
+        else if (exitStatus == null && e != null) {
             for (Throwable x = e; x != null; x = x.getCause())
                 if (x instanceof VirtualMachineError || x instanceof OutputLimit || x instanceof ThreadDeath
                         || x instanceof LinkageError && String.valueOf(x.getMessage()).startsWith("batch: "))
                     { if (!(x instanceof StackOverflowError)) verdict = x.getClass().getSimpleName(); }
         }
-        if (verdict != null) return "{\"id\":" + q(id) + ",\"fallback\":" + q(verdict) + "}";
+        if (verdict != null) return fallback(id, verdict);
         int code = 0;
-        if (e instanceof ExitTrap) {
-            code = ((ExitTrap) e).status;
+        if (exitStatus != null) {
+            code = exitStatus; // what it printed before System.exit, as if the JVM had ended there
         } else if (e != null) {
             StackTraceElement[] st = e.getStackTrace();
             int keep = 0;
             while (keep < st.length && !st[keep].getClassName().startsWith("jdk.internal.reflect.")
                     && !st[keep].getClassName().startsWith("java.lang.reflect.")) keep++;
-            e.setStackTrace(java.util.Arrays.copyOf(st, keep));
+            e.setStackTrace(Arrays.copyOf(st, keep));
             StringWriter sw = new StringWriter();
             sw.write("Exception in thread \"main\" ");
             e.printStackTrace(new PrintWriter(sw));
-            try { pe.print(sw); pe.flush(); } catch (OutputLimit ol) { return "{\"id\":" + q(id) + ",\"fallback\":\"output\"}"; }
+            if (!err.append(sw.toString().getBytes(StandardCharsets.UTF_8))) return fallback(id, "output");
             code = 1;
         }
         try { loader.close(); } catch (IOException ignored) {}
         return "{\"id\":" + q(id) + ",\"exit\":" + code + ",\"wall\":" + (wallNs / 1e9) + ",\"stdout\":" + q(out.text())
                 + ",\"stderr\":" + q(err.text()) + "}";
+    }
+
+    static String fallback(String id, String why) {
+        return "{\"id\":" + q(id) + ",\"fallback\":" + q(why) + "}";
+    }
+
+    static String describe(Object why) {
+        if (why instanceof Permission) {
+            Permission p = (Permission) why;
+            return p.getClass().getName() + " " + p.getName() + (p.getActions().isEmpty() ? "" : " " + p.getActions());
+        }
+        return String.valueOf(why);
     }
 
     static String q(String s) {
