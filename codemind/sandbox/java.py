@@ -261,10 +261,29 @@ def run_source(classes: dict[str, str], main: str, limits: Limits) -> str:
 # nothing it did can reach another program (see BatchMain's docstring); anything else (a
 # denied permission, JVM-wide state changed, threads left, timeout, OutOfMemoryError, output
 # cap) makes the batch answer "fallback" for it and stop: that program runs in a JVM of its
-# own, the rest one JVM per program.
+# own, the rest of the batch in a new batch.
 BATCH_PKG = "cmrun"
 BATCH_MAIN_PATH = Path(__file__).with_name("javabatch") / "BatchMain.java"
 BATCH_MAIN_SOURCE = BATCH_MAIN_PATH.read_text(encoding="utf-8")
+
+# Source text of programs the batch JVM would only answer "fallback" for, or whose code could
+# outlive them (finalizers, cleaners, pool threads, shutdown hooks): they run one JVM each from
+# the start. Unicode escapes are decoded first (javac reads `\u0066inalize` as `finalize`).
+# This only saves time: BatchMain's checks hold without it.
+_NOT_BATCHED = re.compile(
+    r"FileDescriptor|finaliz|Cleaner|ForkJoin|parallel|CompletableFuture|Executor|ShutdownHook|Timer"
+    r"|setDefault|setPropert|setOut|setErr|setIn\b|setAccessible|setSecurityManager|getenv"
+    r"|ProcessBuilder|\.exec\s*\(|Unsafe|System\s*\.\s*load"
+)
+_UNICODE_ESCAPE = re.compile(r"\\+u+([0-9a-fA-F]{4})")
+
+
+def batchable(job: ExecJob) -> bool:
+    """Whether a job may go to a warm batch JVM (see _NOT_BATCHED); jobs with an environment of
+    their own run alone, since the batch JVM has the batch's."""
+    src = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), job.source)
+    return not job.env and not _NOT_BATCHED.search(src)
+
 
 def content_hash_of_batch_main() -> str:
     """Part of the sandbox identity: what the batch JVM runs and how it is started."""
@@ -322,21 +341,26 @@ def batch_job(items: list[tuple[str, JavaUnit, dict[str, str], ExecJob]], runtim
     return ExecJob(language="python", source=src, limits=jvm_job_limits(limits))
 
 
-def batch_results(ex: Execution) -> dict[str, Execution]:
-    """The programs a batch answered for good (the others run one JVM each)."""
+def batch_results(ex: Execution, ids: list[str]) -> tuple[dict[str, Execution], str | None]:
+    """The programs a batch answered for good, and the id of the one it answered "fallback" for
+    (None if none). Strict: only the batch's ids, in order, each once; the first line that is
+    anything else ends what is believed (the programs not answered run again)."""
     out: dict[str, Execution] = {}
+    expected = iter(ids)
     for line in ex.stdout.splitlines():
         try:
             r = json.loads(line)
-        except ValueError:
+            if not isinstance(r, dict) or r.get("id") != next(expected, None):
+                break
+            if "fallback" in r:
+                return out, str(r["id"])
+            code = int(r["exit"])
+            raw = Execution(status="ok" if code == 0 else "exception", stdout=r["stdout"], stderr=r["stderr"],
+                            exit_code=code, wall_time=float(r.get("wall", 0.0)))
+        except (ValueError, KeyError, TypeError):
             break
-        if not isinstance(r, dict) or "exit" not in r:
-            continue
-        code = int(r["exit"])
-        raw = Execution(status="ok" if code == 0 else "exception", stdout=r["stdout"], stderr=r["stderr"],
-                        exit_code=code, wall_time=float(r.get("wall", 0.0)))
         out[str(r["id"])] = java_outcome(raw)
-    return out
+    return out, None
 
 
 # ---------------------------------------------------------------- outcomes
@@ -433,16 +457,21 @@ def run_java(
         else:
             todo.append(i)
     if warm and runtime:
-        batchable = [i for i in todo if "FileDescriptor" not in jobs[i].source]
-        size = max(1, min(64, math.ceil(len(batchable) / (2 * workers))))
-        batches = [batchable[b : b + size] for b in range(0, len(batchable), size)]
-        items = [[(str(i), units[index[jobs[i].source]], classes[units[index[jobs[i].source]].pkg], jobs[i])
-                  for i in b] for b in batches]
-        for b, ex in zip(batches, run_python([batch_job(it, runtime) for it in items], None) if batches else []):
-            for ident, res in batch_results(ex).items():
-                out[int(ident)] = res
-            if progress:
-                progress(sum(out[i] is not None for i in b))
+        pending = [i for i in todo if batchable(jobs[i])]
+        size = max(1, min(64, math.ceil(len(pending) / (2 * workers))))
+        while pending:  # each round answers or sets aside at least one program per batch
+            batches = [pending[b : b + size] for b in range(0, len(pending), size)]
+            items = [[(str(i), units[index[jobs[i].source]], classes[units[index[jobs[i].source]].pkg], jobs[i])
+                      for i in b] for b in batches]
+            pending = []
+            for b, ex in zip(batches, run_python([batch_job(it, runtime) for it in items], None)):
+                got, fell = batch_results(ex, [str(i) for i in b])
+                for ident, res in got.items():
+                    out[int(ident)] = res
+                if fell is not None:  # it runs alone; the programs after it go to the next round
+                    pending += b[b.index(int(fell)) + 1 :]
+                if progress:
+                    progress(len(got))
         todo = [i for i in todo if out[i] is None]
     run_jobs = []
     for i in todo:
