@@ -11,15 +11,19 @@ Containers: no network, read-only root, a noexec tmpfs for /work only, memory an
 caps, all capabilities dropped, no-new-privileges, a non-root uid (a different one per
 worker, so RLIMIT_NPROC is not shared between workers). Each carries labels naming this
 process, so containers left by dead runs are found and removed at the next start, and
-close() (also run at interpreter exit) removes ours. A worker that dies, hangs past the job's
-wall clock or sends garbage is replaced and the job retried once; a second failure is a
-sandbox_error Execution and the run goes on.
+close() (also run at interpreter exit) removes ours. The same goes for the host directories
+that hold a worker's socket while its container starts (``codemind-worker-<pid>-<pidns>-*``,
+removed as soon as the runner is connected, so only a process killed during a start leaves
+one): a sandbox that starts removes those whose process is dead. A worker that dies, hangs
+past the job's wall clock or sends garbage is replaced and the job retried once; a second
+failure is a sandbox_error Execution and the run goes on.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import re
 import select
 import shutil
 import socket
@@ -33,6 +37,7 @@ from codemind.sandbox import image as img
 from codemind.sandbox import java as jv
 from codemind.sandbox.base import SANDBOXES, Progress, Sandbox
 from codemind.sandbox.pool import PROTOCOL, RunnerDied, Transport, WorkerPool
+from codemind.sandbox.process import pid_alive, remove_dead_dirs
 from codemind.schema import ExecJob, Execution
 
 LABEL = "codemind.sandbox"
@@ -57,6 +62,30 @@ SOCKET_DIR = "/run/codemind"  # where a container sees its worker's socket direc
 START_TIMEOUT = 60.0  # seconds for a container's runner to connect back
 
 
+def _pid_namespace() -> str:
+    """This process's PID namespace (the inode of /proc/self/ns/pid; "0" where unknown): a pid
+    in a socket directory's name tells whether its owner lives only within the same namespace."""
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return "0"
+
+
+_PIDNS = _pid_namespace()
+WORKER_DIR_PREFIX = "codemind-worker-"
+WORKER_DIR = re.compile(r"codemind-worker-(?P<pid>\d+)-(?P<ns>\d+)-[A-Za-z0-9_]+")
+LEGACY_WORKER_DIR = re.compile(r"codemind-worker-[A-Za-z0-9_]{8}")  # before the pid was in the name
+
+
+def remove_stale_dirs(parent: str | None = None) -> list[str]:
+    """Remove socket directories left by dead processes (of this PID namespace) under `parent`
+    (default: the temp dir); unnamed ones from older versions once they are an hour old (a
+    socket directory is needed for START_TIMEOUT at most)."""
+    return remove_dead_dirs(parent or tempfile.gettempdir(), WORKER_DIR,
+                            same_namespace=lambda m: m.group("ns") == _PIDNS,
+                            legacy=LEGACY_WORKER_DIR, legacy_age=3600.0)
+
+
 class DockerTransport(Transport):
     """One warm container whose runner connects back to a Unix socket of ours.
 
@@ -77,7 +106,8 @@ class DockerTransport(Transport):
     def start(self) -> tuple[socket.socket, socket.socket]:
         opts, client = self.sb.opts, self.sb.client
         uid = BASE_UID + self.index % 1000
-        self.dir = tempfile.mkdtemp(prefix="codemind-worker-")
+        self.dir = tempfile.mkdtemp(prefix=f"{WORKER_DIR_PREFIX}{os.getpid()}-{_PIDNS}-")
+        self.sb.socket_dirs.append(self.dir)
         os.chmod(self.dir, 0o755)
         path = os.path.join(self.dir, "runner.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -176,23 +206,13 @@ def _remove(client, ids: list[str]) -> None:
             pass
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
 def remove_stale(client, everything: bool = False) -> int:
     """Remove worker containers left by dead processes on this host (or all, if asked)."""
     n = 0
     for c in client.containers.list(all=True, filters={"label": f"{LABEL}=worker"}):
         labels = c.labels or {}
         pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
-        mine_alive = labels.get(f"{LABEL}.host") == _HOST and pid and _pid_alive(pid)
+        mine_alive = labels.get(f"{LABEL}.host") == _HOST and pid and pid_alive(pid)
         if everything or not mine_alive:
             _remove(client, [c.id])
             n += 1
@@ -231,7 +251,9 @@ class DockerSandbox(Sandbox):
             raise UserError(f"sandbox image {self.image} missing; run `codemind sandbox build`") from None
         self.n = max(1, int(workers or os.cpu_count() or 1))
         remove_stale(self.client)
+        remove_stale_dirs()
         self._ids: list[str] = []  # every container we created (for the finalizer)
+        self.socket_dirs: list[str] = []  # every socket directory we made (each removed once used)
         self._finalizer = weakref.finalize(self, _remove, self.client, self._ids)
         self._serial = itertools.count()
         self._runtime = super().runtime  # identity() is fixed from here on

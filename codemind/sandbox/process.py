@@ -12,6 +12,10 @@ Speed (CRUXEval, 800 programs, 2 workers on a 2-core VM, 2026-11-26): about 1000
 fork, copy-on-write page faults and exit; the runner keeps the child's share small by doing
 everything it can (compiling included) before the fork.
 
+Leftovers: each runner works in its own ``codemind-runner-<pid>-*`` directory (under /tmp or
+``workdir``) and removes it when its host goes away; a sandbox that starts removes the ones
+whose runner is dead (a runner SIGKILLed itself cannot clean up).
+
 Programs see the standard library only (the runner starts with ``-S``); pass
 ``site_packages=True`` to give them the interpreter's site-packages. (The Docker image's runner
 loads ``site``: there programs also see Debian's dist-packages, i.e. numpy.)
@@ -21,8 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
+import stat
 import subprocess
 import sys
+import time
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
@@ -34,6 +42,82 @@ from codemind.schema import ExecJob, Execution
 
 RUNNER_PATH = Path(__file__).with_name("runner") / "runner.py"
 ISOLATION = "weak (rlimits only)"
+RUNNER_WORKDIR = "/tmp"  # the runner's default work dir (its environment has no TMPDIR)
+RUNNER_DIR = re.compile(r"codemind-runner-(?P<pid>\d+)-[0-9a-f]+")  # runner.py: codemind-runner-<pid>-<random>
+
+
+def pid_alive(pid: int) -> bool:
+    """True while a process with this pid exists (in this PID namespace) and is not a zombie
+    (a zombie cleans up nothing any more); unknown is alive."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+def remove_tree(path: str) -> None:
+    """rmtree for a tree a program may have chmod'ed: make each directory writable and retry.
+    Symlinks are removed, never followed."""
+
+    def retry(func, target, _exc):
+        try:
+            parent = os.path.dirname(target)
+            os.chmod(parent, stat.S_IRWXU)
+            if os.path.isdir(target) and not os.path.islink(target):
+                os.chmod(target, stat.S_IRWXU)
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                func(target)
+        except OSError:
+            pass
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=retry)
+    else:
+        shutil.rmtree(path, onerror=retry)
+
+
+def remove_dead_dirs(parent: str, pattern: re.Pattern, same_namespace=lambda m: True,
+                     legacy: re.Pattern | None = None, legacy_age: float = 3600.0) -> list[str]:
+    """Remove the directories under `parent` that a dead process left: names that match
+    `pattern` (a `pid` group) whose pid no longer exists and for which `same_namespace(match)`
+    holds (a pid from another PID namespace tells nothing). Names that match `legacy` carry no
+    pid: those are removed once older than `legacy_age` seconds. Only plain directories owned
+    by this user are touched; returns what was removed."""
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return removed
+    me = os.getuid()
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        old = legacy is not None and m is None and legacy.fullmatch(entry.name)
+        if not (m or old):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != me:
+            continue
+        if m and (not same_namespace(m) or int(m.group("pid")) == os.getpid() or pid_alive(int(m.group("pid")))):
+            continue
+        if old and time.time() - st.st_mtime < legacy_age:
+            continue
+        remove_tree(entry.path)
+        if not os.path.lexists(entry.path):
+            removed.append(entry.path)
+    return removed
 
 
 def runner_sha256() -> str:
@@ -95,6 +179,9 @@ class ProcessSandbox(Sandbox):
         self.site_packages = site_packages
         self.workdir = workdir
         self.workers = workers or os.cpu_count() or 1
+        # A runner removes its codemind-runner-<pid>-* dir when its host goes away (EOF); one
+        # that was SIGKILLed itself (OOM killer, a kill of the whole process tree) cannot.
+        remove_dead_dirs(workdir or RUNNER_WORKDIR, RUNNER_DIR)
         # Fixed at construction: the identity (and so the cache key) describes the runner
         # file these workers start from, even if the file changes while they run.
         self._identity = {
