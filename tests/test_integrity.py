@@ -257,11 +257,16 @@ def honest(crux_items):
     server.shutdown()
 
 
-@pytest.mark.parametrize("name,bench,task,judge,limit", [
+HONEST_RUNS = [
     ("sr", "humaneval", "sr", None, 2),
     ("ier-value", "cruxeval", "ier", "value", 5),
+    ("ier-crux", "cruxeval", "ier", "cruxeval", 5),
     ("input-crux", "cruxeval", "input", None, 5),
-], ids=["sr", "ier-value", "input-crux"])
+    ("input-value", "cruxeval", "input", "value", 5),
+]
+
+
+@pytest.mark.parametrize("name,bench,task,judge,limit", HONEST_RUNS, ids=[r[0] for r in HONEST_RUNS])
 def test_codemind_run_with_honest_model(honest, tmp_path, name, bench, task, judge, limit):
     script, url = honest
     script.phase = name
