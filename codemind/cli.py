@@ -184,6 +184,7 @@ def rescore(
     hash_seed: Optional[int] = typer.Option(None, help="PYTHONHASHSEED for the checks (default: pinned 0)"),
     timeout: float = typer.Option(3.0, help="seconds per check: wall clock, as CRUXEval (or user CPU: --cpu-time)"),
     cpu_time: bool = typer.Option(False, "--cpu-time", help="limit user CPU time, not wall clock (load-independent)"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="execute every check again (default: reuse cached runs)"),
     sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
     data_dir: Optional[Path] = typer.Option(None, help="local data mirror (default: $CODEMIND_DATA)"),
     as_json: bool = typer.Option(False, "--json"),
@@ -204,7 +205,7 @@ def rescore(
         raise UserError(f"--timeout must be in (0, 600] seconds, not {timeout}")
     with open_sandbox(sandbox) as sb:
         result = rescore_file(file, rule=rule, sandbox=sb, mode=mode, data_dir=data_dir, hash_seed=hash_seed,
-                              timeout=timeout, cpu_time=cpu_time)
+                              timeout=timeout, cpu_time=cpu_time, use_cache=not no_cache)
     if as_json:
         print(json.dumps(result, indent=2))
     else:

@@ -45,6 +45,7 @@ from codemind.judges.hosteval import evaluate, supported
 from codemind.judges.purity import impurity, program_names
 from codemind.judges.values import CallOutcome, call_outcomes
 from codemind.sandbox.base import Sandbox
+from codemind.sandbox.cache import run_cached
 from codemind.schema import ExecJob, Execution, Limits
 
 TIMEOUT = 3.0
@@ -263,10 +264,13 @@ def run_checks(
     strict: bool = False,
     cpu_time: bool = False,
     progress: Callable[[int], None] | None = None,
+    use_cache: bool = True,
 ) -> tuple[list[CheckResult], dict[str, int]]:
     """Results for (code, expected, generation) checks, plus how many took each route and how
     many sandbox ``jobs`` ran. ``sandbox`` may be None only if nothing needs running.
-    hash_seed None: the sandbox's own seed (0)."""
+    hash_seed None: the sandbox's own seed (0). Executions go through the execution cache
+    (sandbox/cache.py), so re-scoring a file, or a file that shares checks with one scored
+    before, runs only what is new (``use_cache=False``: run everything)."""
     plans = [plan_check(c, e, g, mode, strict) for c, e, g in checks]
     limits = check_limits(timeout, cpu_time)
     seed = None if hash_seed in (None, 0) else hash_seed
@@ -278,7 +282,7 @@ def run_checks(
         from codemind.errors import UserError
 
         raise UserError("these checks execute code: a sandbox is needed")
-    execs = sandbox.run(jobs, progress=progress) if jobs else []
+    execs = run_cached(sandbox, jobs, progress=progress, use_cache=use_cache) if jobs else []
     clean = {code: ex for code, ex in zip(codes, execs)}
     by_index = dict(zip(execute, execs[len(codes):]))
     results: list[CheckResult] = []

@@ -113,7 +113,7 @@ def apply_rule(rule: str, skipped: Sequence[bool], passed: Sequence[bool]) -> li
 
 def _run_missing(
     checks: Sequence[Check], seed: int | None, timeout: float, cpu_time: bool, mode: str, sandbox: Sandbox | None,
-    cache: Verdicts, counts: dict[str, int],
+    cache: Verdicts, counts: dict[str, int], use_cache: bool = True,
 ) -> None:
     """Run the checks not yet in cache under seed (None: the sandbox's own seed, for checks
     whose verdict cannot depend on it) and store their results under (check, seed, limit)."""
@@ -121,7 +121,7 @@ def _run_missing(
     todo = [c for c in dict.fromkeys(checks) if (c, seed, limit) not in cache]
     if not todo:
         return
-    results, routes = run_checks(todo, sandbox, timeout, seed, mode=mode, cpu_time=cpu_time)
+    results, routes = run_checks(todo, sandbox, timeout, seed, mode=mode, cpu_time=cpu_time, use_cache=use_cache)
     for c, r in zip(todo, results):
         cache[(c, seed, limit)] = r
     for k, n in routes.items():
@@ -140,6 +140,7 @@ def rescore_file(
     cache: Verdicts | None = None,
     dataset: dict[str, dict[str, str]] | None = None,
     cpu_time: bool = False,
+    use_cache: bool = True,
 ) -> dict[str, Any]:
     """Score one file. Keys: pass_at_1, pass_at_5, n_problems, per_problem {id: {n, c, results}},
     rule, mode, hash_seed, probe_seeds, seed_sensitive, skipped, invalid_answers, checks_executed,
@@ -182,9 +183,9 @@ def rescore_file(
             from codemind.sandbox import open_sandbox
 
             sandbox = open_sandbox(None)
-        _run_missing(invariant, None, timeout, cpu_time, mode, sandbox, cache, counts)
+        _run_missing(invariant, None, timeout, cpu_time, mode, sandbox, cache, counts, use_cache)
         for seed in [hash_seed] + probe:
-            _run_missing(candidates, seed, timeout, cpu_time, mode, sandbox, cache, counts)
+            _run_missing(candidates, seed, timeout, cpu_time, mode, sandbox, cache, counts, use_cache)
     finally:
         if own and sandbox is not None:
             sandbox.close()
