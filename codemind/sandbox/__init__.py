@@ -25,8 +25,8 @@ def resolve_sandbox(name: str | None) -> str:
     if docker_available():
         return "docker"
     print(
-        "WARNING: no Docker engine/sandbox image; using the weaker 'process' sandbox "
-        "(run `codemind sandbox doctor`)",
+        "WARNING: no Docker engine/sandbox image; using the weaker 'process' sandbox: programs run as you, "
+        "on this machine's files, so model-written code is not contained (run `codemind sandbox doctor`)",
         file=sys.stderr,
     )
     return "process"
