@@ -3,6 +3,7 @@ model). A task knows which prompts fit it and which judge to use by default."""
 
 from __future__ import annotations
 
+import ast
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from codemind.registry import Registry
 from codemind.schema import Item, Program, TestInput
-from codemind.tasks.prompts import PromptSpec, get_prompt
+from codemind.tasks.prompts import _PLACEHOLDER, PromptSpec, get_prompt
 
 
 class Truth(Protocol):
@@ -34,6 +35,12 @@ NOT_PYTHON = "not a Python program"
 NO_SPEC = "no spec"
 NO_TESTS = "no tests"
 NO_SHOWN_TEST = "no test to show"
+NOT_ASKABLE = "prompt cannot show the input"
+
+
+class Unaskable(Exception):
+    """This input cannot be put in this prompt: a value the template needs is missing (e.g. the
+    argument text of a call that is not one plain call of the entry point)."""
 
 
 def input_problem(program: Program, truths: dict[tuple[str, int], Truth],
@@ -84,13 +91,22 @@ def record_usage(ctx: "StageContext", stage: str, report: dict) -> None:
 
 
 def call_args(call: str | None, entry_point: str | None) -> str | None:
-    """'f([1, 2], 3)' -> '[1, 2], 3': the argument text CRUXEval-style prompts show."""
+    """'f([1, 2], 3)' -> '[1, 2], 3': the argument text CRUXEval-style prompts show. None
+    unless the call is exactly one call of the entry point by name (spaces before the
+    parenthesis allowed: CodeMind's MBPP items have `is_Diff (12345)`)."""
     if not call or not entry_point:
         return None
-    head = entry_point + "("
-    if call.startswith(head) and call.endswith(")"):
-        return call[len(head) : -1]
-    return None
+    text = call.strip()
+    rest = text[len(entry_point):].lstrip() if text.startswith(entry_point) else ""
+    if not (rest.startswith("(") and text.endswith(")")):
+        return None
+    try:
+        node = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry_point):
+        return None  # e.g. f(1)(2) or f(1) + f(2): no single argument list to show
+    return rest[1:-1]
 
 
 def prompt_values(program: Program, inp: TestInput, expected: str | None) -> dict[str, str]:
@@ -131,6 +147,9 @@ class TaskBuilder(ABC):
     answer_kind: str = "value"
     default_judge: str = "value"
 
+    def __init__(self) -> None:
+        self.skipped: dict[str, str] = {}  # program id -> why build() left an input of it out
+
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
         """The stages of this task; each one runs to completion before the next is asked
         for. Single-stage tasks need not override it. Every stage records in the manifest
@@ -148,7 +167,21 @@ class TaskBuilder(ABC):
 
     def unusable_reason(self, program: Program, truths: dict[tuple[str, int], Truth]) -> str | None:
         """Why build() makes no item of this program (None: it makes some)."""
-        return self.static_problem(program) or input_problem(program, truths)
+        return self.static_problem(program) or input_problem(program, truths) or self.skipped.get(program.id)
+
+    def _items_for(self, program: Program, make) -> list[Item]:
+        """`make(inp)` for each input of the program: an Item, None (skip it) or Unaskable
+        (skip it and remember why, in self.skipped)."""
+        items = []
+        for inp in program.inputs:
+            try:
+                item = make(inp)
+            except Unaskable as e:
+                self.skipped.setdefault(program.id, str(e))
+                continue
+            if item is not None:
+                items.append(item)
+        return items
 
     def budget_prompts(self, program: Program, prompt_id: str | None) -> list[str]:
         """Prompt ids this task may send, to size the generation budget."""
@@ -172,6 +205,9 @@ class TaskBuilder(ABC):
         values = {**prompt_values(program, inp, truth.expected if truth else None), **(extra or {})}
         if not expected_in_prompt:
             values.pop("output", None)
+        missing = sorted({m for m in _PLACEHOLDER.findall(template.text) if m not in values})
+        if missing:
+            raise Unaskable(f"{NOT_ASKABLE}: prompt '{spec.id}' needs {', '.join(missing)} (input {inp.index})")
         return Item(
             key=f"{program.benchmark}/{program.id}#{inp.index}/{self.name}" + (f":{stage}" if stage else ""),
             stage=stage,

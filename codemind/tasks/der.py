@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from codemind.schema import Program
-from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder, input_problem, record_usage, usage
+from codemind.tasks.base import NOT_ASKABLE, TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.ier import IER
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, shown_test, static_problem, synthesis_item,
                                       synthesis_problem)
@@ -49,7 +49,16 @@ class DER(TaskBuilder):
 
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
         unusable = {p.id: why for p in ctx.programs if (why := synthesis_problem(p, ctx.truths, needs_run=True))}
+        # the output question about the first input must be askable (the IER prompt can show it)
+        ier = IER()
+        first = {p.id: p.inputs[0].index for p in ctx.programs if p.id not in unusable}
+        reference = ier.build([p for p in ctx.programs if p.id in first], ctx.truths, ctx.prompt_id)
+        asked = {i.program_id for i in reference if i.input_index == first[i.program_id]}
+        for p in ctx.programs:
+            if p.id not in unusable and p.id not in asked:
+                unusable[p.id] = ier.skipped.get(p.id) or NOT_ASKABLE
         programs = [p for p in ctx.programs if p.id not in unusable]
+        reference = [self._restage(i, "reference") for i in reference if i.program_id not in unusable]
         synthesis = [synthesis_item(self, p, SYNTHESIS_PROMPT, "synthesis",
                                     shown_test(p, first_truth(p, ctx.truths).expected))  # type: ignore[union-attr]
                      for p in programs]
@@ -67,14 +76,11 @@ class DER(TaskBuilder):
         prediction = [self._restage(i, "prediction") for i in ier.build(own, truths, ctx.prompt_id)]
         used = {i.program_id for i in prediction}
         record_usage(ctx, "prediction", usage(
-            own, prediction, {p.id: input_problem(p, truths) or "" for p in own if p.id not in used},
+            own, prediction, {p.id: ier.unusable_reason(p, truths) or NOT_ASKABLE for p in own if p.id not in used},
             of="correct syntheses (the model's own code, run on the problem's first input)"))
         yield Stage("prediction", prediction)
 
-        reference = [self._restage(i, "reference") for i in ier.build(programs, ctx.truths, ctx.prompt_id)]
-        used = {i.program_id for i in reference}
-        unusable_ref = {**unusable, **{p.id: input_problem(p, ctx.truths) or "" for p in programs if p.id not in used}}
-        record_usage(ctx, "reference", usage(ctx.programs, reference, unusable_ref))
+        record_usage(ctx, "reference", usage(ctx.programs, reference, unusable))
         yield Stage("reference", reference)
 
     def _restage(self, item, stage):

@@ -25,9 +25,12 @@ class IER(TaskBuilder):
         for program in programs:
             answer_kind = "value" if program.kind == "function" else "stdout"
             spec = self.prompt_spec(prompt_id or self.default_prompt(program))
-            for inp in program.inputs:
+
+            def make(inp, program=program, spec=spec, answer_kind=answer_kind):
                 truth = truths.get((program.id, inp.index))
                 if truth is None or truth.status not in RUNNABLE:
-                    continue
-                items.append(self._item(program, inp, truth, spec, expected_in_prompt=False, answer_kind=answer_kind))
+                    return None
+                return self._item(program, inp, truth, spec, expected_in_prompt=False, answer_kind=answer_kind)
+
+            items += self._items_for(program, make)
         return items

@@ -31,9 +31,12 @@ class InputPrediction(TaskBuilder):
             if self.static_problem(program):
                 continue  # input prediction needs a Python function with a return value
             spec = self.prompt_spec(prompt_id or self.default_prompt(program))
-            for inp in program.inputs:
+
+            def make(inp, program=program, spec=spec):
                 truth = truths.get((program.id, inp.index))
                 if truth is None or truth.status not in RUNNABLE:
-                    continue
-                items.append(self._item(program, inp, truth, spec, expected_in_prompt=True))
+                    return None
+                return self._item(program, inp, truth, spec, expected_in_prompt=True)
+
+            items += self._items_for(program, make)
         return items
