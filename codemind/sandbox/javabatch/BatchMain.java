@@ -32,9 +32,9 @@ import java.util.concurrent.ForkJoinWorkerThread;
  * program ran and never reachable from one.
  */
 public final class BatchMain {
+    /** Thrown by System.exit in a program: its main thread unwinds instead of the JVM ending. */
     static final class ExitTrap extends SecurityException {
-        final int status;
-        ExitTrap(int s) { super("System.exit(" + s + ")"); status = s; }
+        ExitTrap(int s) { super("System.exit(" + s + ")"); }
     }
 
     static final class OutputLimit extends Error {
@@ -64,13 +64,6 @@ public final class BatchMain {
         }
 
         void check(int n) { if (buf.size() + n > cap) { over = true; throw new OutputLimit(); } }
-
-        /** BatchMain's own writes (the uncaught-exception report); false when over the cap. */
-        synchronized boolean append(byte[] b) {
-            if (buf.size() + b.length > cap) { over = true; return false; }
-            buf.write(b, 0, b.length);
-            return true;
-        }
 
         synchronized void markExit() { if (mark < 0) mark = buf.size(); }
 
@@ -209,7 +202,12 @@ public final class BatchMain {
     static volatile Capped curOut = null, curErr = null;
     static volatile Object touched = null; // the first thing a program did that reaches JVM-wide state
 
-    static void touch(Object why) { if (touched == null) touched = why; }
+    /** Records the first reach for JVM-wide state. Keeps a JDK Permission as it is (it is described
+     * later, by BatchMain) and never calls a program's code here. */
+    static void touch(Object why) {
+        if (touched != null) return;
+        touched = why instanceof String || why.getClass().getClassLoader() == null ? why : "a permission of its own making";
+    }
 
     /** True when the calling thread belongs to the running program; otherwise records why not. */
     static boolean own(String what) {
@@ -354,7 +352,8 @@ public final class BatchMain {
             why = "common ForkJoinPool busy";
         for (Thread t : allThreads()) {
             if (threads0.contains(t)) continue;
-            if (t instanceof ForkJoinWorkerThread && ((ForkJoinWorkerThread) t).getPool() == cp) continue; // idle (checked above)
+            if (t instanceof ForkJoinWorkerThread && t.getClass().getClassLoader() == null
+                    && ((ForkJoinWorkerThread) t).getPool() == cp) continue; // the JDK's, idle (checked above)
             why = "thread left running: " + t.getName();
         }
         return why;
@@ -367,25 +366,48 @@ public final class BatchMain {
         GuardedIn pi = new GuardedIn(stdin);
         URLClassLoader loader = new URLClassLoader(urls, BatchMain.class.getClassLoader().getParent());
         ThreadGroup group = new ThreadGroup("main");
-        final Throwable[] thrown = { null };
+        final String[] failed = { null }; // why the program's own end needs a JVM of its own, if it does
+        final boolean[] threw = { false };
         exitStatus = null;
         curOut = out;
         curErr = err;
         System.setIn(pi);
         System.setOut(po);
         System.setErr(pe);
+        // Everything that touches the program's objects (its exception included) runs in its own
+        // thread: BatchMain's main thread never calls program code.
         Thread t = new Thread(group, () -> {
+            Throwable e;
             try {
                 Class<?> c = Class.forName(main, true, loader);
                 Method m = c.getMethod("main", String[].class);
                 m.setAccessible(true);
                 m.invoke(null, (Object) new String[0]);
-            } catch (InvocationTargetException e) {
-                thrown[0] = e.getCause();
-            } catch (ExceptionInInitializerError e) {
-                thrown[0] = e;
-            } catch (Throwable e) {
-                thrown[0] = new LinkageError("batch: " + e);
+                return;
+            } catch (InvocationTargetException x) {
+                e = x.getCause();
+            } catch (ExceptionInInitializerError x) {
+                e = x;
+            } catch (Throwable x) {
+                failed[0] = "batch: " + x;
+                return;
+            }
+            try {
+                threw[0] = true;
+                if (exitStatus != null) return;
+                for (Throwable x = e; x != null; x = x.getCause())
+                    if (x instanceof VirtualMachineError && !(x instanceof StackOverflowError) || x instanceof OutputLimit
+                            || x instanceof ThreadDeath) { failed[0] = x.getClass().getSimpleName(); return; }
+                // what the JVM prints for an uncaught exception in main, without the frames of the reflective call
+                StackTraceElement[] st = e.getStackTrace();
+                int keep = 0;
+                while (keep < st.length && !st[keep].getClassName().startsWith("jdk.internal.reflect.")
+                        && !st[keep].getClassName().startsWith("java.lang.reflect.")) keep++;
+                e.setStackTrace(Arrays.copyOf(st, keep));
+                pe.print("Exception in thread \"main\" ");
+                e.printStackTrace(pe);
+            } catch (Throwable x) {
+                if (failed[0] == null) failed[0] = "uncaught exception report: " + x.getClass().getName();
             }
         }, "main", stack);
         t.setContextClassLoader(loader);
@@ -418,33 +440,14 @@ public final class BatchMain {
         System.setOut(sink);
         System.setErr(sink);
         curOut = curErr = null;
-        Throwable e = thrown[0];
         Object why = touched;
         if (why != null) verdict = "touched JVM-wide state: " + describe(why);
         else if (changed != null) verdict = "touched JVM-wide state: " + changed;
         else if (out.over || err.over) verdict = "output";
-        else if (exitStatus == null && e != null) {
-            for (Throwable x = e; x != null; x = x.getCause())
-                if (x instanceof VirtualMachineError || x instanceof OutputLimit || x instanceof ThreadDeath
-                        || x instanceof LinkageError && String.valueOf(x.getMessage()).startsWith("batch: "))
-                    { if (!(x instanceof StackOverflowError)) verdict = x.getClass().getSimpleName(); }
-        }
+        else if (exitStatus == null && failed[0] != null) verdict = failed[0];
         if (verdict != null) return fallback(id, verdict);
-        int code = 0;
-        if (exitStatus != null) {
-            code = exitStatus; // what it printed before System.exit, as if the JVM had ended there
-        } else if (e != null) {
-            StackTraceElement[] st = e.getStackTrace();
-            int keep = 0;
-            while (keep < st.length && !st[keep].getClassName().startsWith("jdk.internal.reflect.")
-                    && !st[keep].getClassName().startsWith("java.lang.reflect.")) keep++;
-            e.setStackTrace(Arrays.copyOf(st, keep));
-            StringWriter sw = new StringWriter();
-            sw.write("Exception in thread \"main\" ");
-            e.printStackTrace(new PrintWriter(sw));
-            if (!err.append(sw.toString().getBytes(StandardCharsets.UTF_8))) return fallback(id, "output");
-            code = 1;
-        }
+        // after System.exit: what it printed before, as if the JVM had ended there
+        int code = exitStatus != null ? exitStatus : threw[0] ? 1 : 0;
         try { loader.close(); } catch (IOException ignored) {}
         return "{\"id\":" + q(id) + ",\"exit\":" + code + ",\"wall\":" + (wallNs / 1e9) + ",\"stdout\":" + q(out.text())
                 + ",\"stderr\":" + q(err.text()) + "}";
