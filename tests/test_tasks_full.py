@@ -272,3 +272,33 @@ def test_programs_a_task_cannot_use_are_recorded_with_their_reason():
         assert first["used"] + first["unusable"] == len(progs)
         assert {i.program_id for i in stages[0].items} == {p.id for p in progs} - set(unusable), task
     assert "inside a for block" in first["unusable_programs"]["loops"]
+
+
+def test_a_run_with_no_items_stops_before_its_run_directory_exists(tmp_path, monkeypatch):
+    """Every program passes the static checks but none has an input that ran: a UserError (the
+    CLI's one line and exit 2) after ground truth, and no run directory."""
+    from codemind.benchmarks.base import Benchmark
+    from codemind.config import RunConfig
+    from codemind.errors import UserError
+    from codemind.pipeline import run
+    from codemind.schema import Program, TestInput
+
+    class Broken(Benchmark):
+        name = "broken-fixture"
+
+        def load(self):
+            return [Program(id=f"p{i}", benchmark=self.name, language="python", kind="function",
+                            source="def f(x):\n    return 1 / 0\n", entry_point="f",
+                            inputs=[TestInput(index=0, call=f"f({i})", label="1")],
+                            meta={"spec": "One.", "tests": "assert f(1) == 1\n"}) for i in range(3)]
+
+    monkeypatch.setitem(BENCHMARKS._entries, Broken.name, Broken)
+    monkeypatch.setenv("CODEMIND_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPENAI_API_KEY", "x")
+    for task in ("ier", "input", "der"):
+        out = tmp_path / task
+        config = RunConfig(benchmark=Broken.name, task=task, model="openai:none", base_url="http://127.0.0.1:9/v1",
+                           sandbox="process", workers=1, out=out)
+        with pytest.raises(UserError, match=rf"task {task} has no items on {Broken.name} .*3 {task_base.NOT_RUN}"):
+            run(config)
+        assert not out.exists()
