@@ -32,7 +32,7 @@ from codemind.errors import UserError
 from codemind.judges.base import JUDGES, Case, Judge
 from codemind.sandbox.base import Sandbox
 from codemind.schema import Judgement
-from codemind.scoring.checks import DEFAULT_HASH_SEED, TIMEOUT, check_program, run_checks
+from codemind.scoring.checks import DEFAULT_HASH_SEED, ENTRY, TIMEOUT, check_program, run_checks
 
 RULES: tuple[str, ...] = ("2024-01", "2024-04")
 MODES: tuple[str, ...] = ("output", "input")
@@ -40,11 +40,12 @@ MODES: tuple[str, ...] = ("output", "input")
 __all__ = ["CruxEvalJudge", "is_skipped", "check_program", "RULES", "MODES"]
 
 
-def is_skipped(mode: str, generation: str, input_text: str) -> bool:
-    """Upstream's skip rules (a skipped generation is not executed)."""
+def is_skipped(mode: str, generation: str, input_text: str, entry: str = ENTRY) -> bool:
+    """Upstream's skip rules (a skipped generation is not executed). CRUXEval's function is
+    always ``f``; on other benchmarks the rules name the program's own entry point."""
     if mode == "input":
-        return "f(" not in generation
-    return f"f({input_text})" in generation
+        return f"{entry}(" not in generation
+    return f"{entry}({input_text})" in generation
 
 
 @JUDGES.register("cruxeval")
@@ -74,7 +75,7 @@ class CruxEvalJudge(Judge):
 
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
         out: list[Judgement | None] = [None] * len(cases)
-        todo: dict[str, list[tuple[int, tuple[str, str, str]]]] = {}
+        todo: dict[tuple[str, str], list[tuple[int, tuple[str, str, str]]]] = {}
         for k, case in enumerate(cases):
             g = case.extracted
             if g is None or not g.strip():
@@ -89,14 +90,15 @@ class CruxEvalJudge(Judge):
                                    detail="item has no source or expected output")
                 continue
             mode = self.mode_for(case)
-            if is_skipped(mode, g, ctx.get("input") or ""):
+            entry = ctx.get("entry_point") or ENTRY
+            if is_skipped(mode, g, ctx.get("input") or "", entry):
                 out[k] = Judgement(extracted=g, outcome="wrong_value", correct=False, detail="cruxeval-skip")
                 continue
-            todo.setdefault(mode, []).append((k, (code, expected, g)))
-        for mode, items in todo.items():
+            todo.setdefault((mode, entry), []).append((k, (code, expected, g)))
+        for (mode, entry), items in todo.items():
             uniq = list(dict.fromkeys(c for _, c in items))  # identical checks run once
             results, _ = run_checks(uniq, sandbox, self.timeout, self.hash_seed, mode=mode, strict=self.strict,
-                                    cpu_time=self.cpu_time)
+                                    cpu_time=self.cpu_time, entry=entry)
             by = dict(zip(uniq, results))
             for k, c in items:
                 out[k] = _judgement(cases[k].extracted, by[c])

@@ -128,7 +128,8 @@ class _Split(ast.NodeTransformer):
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def plan_check(code: str, expected: str, generation: str, mode: str = "output", strict: bool = False) -> Plan:
+def plan_check(code: str, expected: str, generation: str, mode: str = "output", strict: bool = False,
+               entry: str = ENTRY) -> Plan:
     """How to decide one check (see the module docstring)."""
     tail = f"assert {expected} == {generation}"
     tree = _parse(tail)
@@ -138,7 +139,7 @@ def plan_check(code: str, expected: str, generation: str, mode: str = "output", 
             return Plan("parse")
         return Plan("invalid", reason="the answer only parses together with the program")
     if strict:
-        why = _strict_shape(tree, expected, generation, mode)
+        why = _strict_shape(tree, expected, mode, entry)
         if why is not None:
             return Plan("invalid", reason=why)
     allowed = names - funcs if strict and mode == "output" else names
@@ -164,9 +165,9 @@ def plan_check(code: str, expected: str, generation: str, mode: str = "output", 
     return Plan("execute" if texts else "literal", tuple(statements), texts)
 
 
-def _strict_shape(tree: ast.Module, expected: str, generation: str, mode: str) -> str | None:
+def _strict_shape(tree: ast.Module, expected: str, mode: str, entry: str) -> str | None:
     """None if the tail is exactly ``assert <expected> == <one answer>`` (an input prediction:
-    one call of f), else why not."""
+    one call of the entry point), else why not."""
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert) or tree.body[0].msg is not None:
         return "the answer is not a single value (it adds statements or a message)"
     test = tree.body[0].test
@@ -176,8 +177,8 @@ def _strict_shape(tree: ast.Module, expected: str, generation: str, mode: str) -
         return "the answer is not a single value (it extends the assertion)"
     answer = test.comparators[0]
     if mode == "input" and not (isinstance(answer, ast.Call) and isinstance(answer.func, ast.Name)
-                                and answer.func.id == ENTRY):
-        return f"an input prediction must be one call of {ENTRY}"
+                                and answer.func.id == entry):
+        return f"an input prediction must be one call of {entry}"
     return None
 
 
@@ -265,13 +266,14 @@ def run_checks(
     cpu_time: bool = False,
     progress: Callable[[int], None] | None = None,
     use_cache: bool = True,
+    entry: str = ENTRY,
 ) -> tuple[list[CheckResult], dict[str, int]]:
     """Results for (code, expected, generation) checks, plus how many took each route and how
     many sandbox ``jobs`` ran. ``sandbox`` may be None only if nothing needs running.
     hash_seed None: the sandbox's own seed (0). Executions go through the execution cache
     (sandbox/cache.py), so re-scoring a file, or a file that shares checks with one scored
     before, runs only what is new (``use_cache=False``: run everything)."""
-    plans = [plan_check(c, e, g, mode, strict) for c, e, g in checks]
+    plans = [plan_check(c, e, g, mode, strict, entry) for c, e, g in checks]
     limits = check_limits(timeout, cpu_time)
     seed = None if hash_seed in (None, 0) else hash_seed
     codes = sorted({c[0] for c, p in zip(checks, plans) if p.route == "literal"})
