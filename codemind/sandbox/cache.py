@@ -25,6 +25,7 @@ from codemind.schema import ExecJob, Execution
 
 UNCACHED_STATUSES = frozenset({"sandbox_error"})
 _CHUNK = 500  # keys per SELECT (SQLite's variable limit is 999 on old builds)
+STORE_EVERY = 512  # executions run and stored per round
 
 
 def default_cache_path() -> Path:
@@ -147,9 +148,12 @@ def run_cached(
         fresh: dict[str, Execution] = {}
         if misses:
             miss_keys = list(misses)
-            executed = sandbox.run([misses[k] for k in miss_keys], progress)
-            fresh = dict(zip(miss_keys, executed))
-            cache.put_many(fresh.items())
+            # stored chunk by chunk: a run killed during a long batch keeps what it executed
+            for i in range(0, len(miss_keys), STORE_EVERY):
+                chunk = miss_keys[i:i + STORE_EVERY]
+                done = dict(zip(chunk, sandbox.run([misses[k] for k in chunk], progress)))
+                cache.put_many(done.items())
+                fresh.update(done)
             if progress is not None:
                 n_dup = sum(1 for k in keys if k not in hits) - len(miss_keys)
                 if n_dup:
