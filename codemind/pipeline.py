@@ -24,6 +24,7 @@ from codemind.judges.base import JUDGES, Case, Judge
 from codemind.models.base import BACKENDS, Backend, installed_version, parse_spec
 from codemind.sandbox import open_sandbox, resolve_sandbox
 from codemind.sandbox.base import Sandbox
+from codemind.sandbox.cache import run_cached
 from codemind.schema import Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
 from codemind.store.rundir import RunDir
 from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
@@ -274,6 +275,7 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             seed=config.seed,
             samples=store.samples,
             execute=lambda programs: execute(programs, "ground truth (model code)"),
+            run_jobs=lambda jobs: run_cached(sandbox, jobs, use_cache=not config.no_cache),
         )
         stages = plan.task.plan(ctx)
         first = next(stages, None) or Stage(None, [])

@@ -273,3 +273,51 @@ def test_codemind_run_with_honest_model(honest, tmp_path, name, bench, task, jud
     samples = _codemind_run(url, f"honest-{name}", bench, task, judge, limit, tmp_path / name)
     assert samples and all(s["correct"] for s in samples), [
         (s["item_key"], s["outcome"], s.get("detail")) for s in samples if not s["correct"]]
+
+
+# ---------------------------------------------------------------- DER: the model's own code cannot choose its expected output
+
+# Correct code that tells the ground-truth run of its own output (a single call) from the run of
+# its tests (calls) by the runner's frame, and forges the ground truth's record there; the model
+# then "predicts" the forged value. The test run decides: the forged value is never expected.
+_TWO_FACED = '''import os as _os, sys as _sys
+_frame = _sys._getframe(1)
+if _frame.f_locals.get("calls") is None and _frame.f_locals.get("call") is not None:
+    _os.write(3, b'{"status":"ok","return_repr":"\\'forged\\'"}\\n')
+    _os._exit(0)
+'''
+
+
+def test_der_own_code_cannot_forge_its_expected_output(tmp_path, data_dir):
+    _need_docker()
+    from codemind.benchmarks.base import BENCHMARKS
+    from scripted_server import Script, serve
+
+    problems = BENCHMARKS.get("humaneval")(data_dir=data_dir).load()[:3]
+
+    class TwoFaced(Script):
+        def answer(self, prompt: str) -> str:
+            self.requests.append(prompt)
+            for p in problems:
+                if "write a Python function" in prompt and p.meta["spec"].strip("\n") in prompt:
+                    return f"```python\n{_TWO_FACED}{p.source}\n```"
+            return "[ANSWER]\nassert x == 'forged'\n[/ANSWER]"
+
+    server, url = serve(TwoFaced())
+    try:
+        out = tmp_path / "der"
+        proc = codemind("run", "--benchmark", "humaneval", "--task", "der", "--limit", 3, "--sandbox", "docker",
+                        "--model", "openai:two-faced", "--base-url", url, "--out", out, "--json",
+                        env={"OPENAI_API_KEY": "redteam"})
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    finally:
+        server.shutdown()
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    synthesis = [s for s in samples if s["stage"] == "synthesis"]
+    assert synthesis and all(s["correct"] for s in synthesis)  # the code itself is right
+    prediction = [s for s in samples if s["stage"] == "prediction"]
+    assert not any(s["correct"] for s in prediction), prediction
+    assert all(s["expected"] != "'forged'" for s in prediction)
+    usage = json.loads((out / "manifest.json").read_text())["usable_programs"]["prediction"]
+    assert usage["used"] == 0 and len(usage["unusable_programs"]) == len(synthesis), usage
+    assert all("own output not confirmed by its test run" in why for why in usage["unusable_programs"].values())

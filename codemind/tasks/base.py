@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from codemind.registry import Registry
-from codemind.schema import Item, Program, TestInput
+from codemind.schema import ExecJob, Execution, Item, Program, TestInput
 from codemind.tasks.prompts import _PLACEHOLDER, PromptSpec, get_prompt
 
 
@@ -140,6 +140,8 @@ class StageContext:
     samples: Callable[[], list[dict]]
     execute: Callable[[list[Program]], dict[tuple[str, int], Truth]]
     manifest_extra: dict[str, Any] = field(default_factory=dict)
+    # run sandbox jobs through the execution cache (a job already run is read back, not re-run)
+    run_jobs: Callable[[list[ExecJob]], list[Execution]] | None = None
 
 
 class TaskBuilder(ABC):

@@ -19,11 +19,15 @@ the correct syntheses whose own code did not run on that input.
 
 from __future__ import annotations
 
-from typing import Iterator
+import ast
+from typing import Callable, Iterator
 
-from codemind.schema import Program
+from codemind.groundtruth import _NO_VALUE, parse_value
+from codemind.judges.tests import plan_for, test_job
+from codemind.judges.values import call_outcomes
+from codemind.schema import ExecJob, Execution, Program
 from codemind.tasks.base import NOT_ASKABLE, TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
-from codemind.tasks.ier import IER
+from codemind.tasks.ier import IER, RUNNABLE
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, shown_test, static_problem, synthesis_item,
                                       synthesis_problem)
 
@@ -72,6 +76,8 @@ class DER(TaskBuilder):
             if s["task"] == "der" and s.get("stage") == "synthesis" and s["correct"] and s["program_id"] in by_id
         ]
         truths = ctx.execute(own) if own else {}
+        if own and ctx.run_jobs is not None:
+            truths = checked_against_tests(own, truths, by_id, ctx.run_jobs)
         ier = IER()
         prediction = [self._restage(i, "prediction") for i in ier.build(own, truths, ctx.prompt_id)]
         used = {i.program_id for i in prediction}
@@ -97,3 +103,69 @@ def own_program(reference: Program, code: str, sample_index: int) -> Program:
         "inputs": reference.inputs[:1],
         "meta": {**reference.meta, "reference_id": reference.id, "synthesis_sample": sample_index},
     })
+
+
+UNCHECKED = "own output not confirmed by its test run"
+
+
+def checked_against_tests(own: list[Program], truths: dict, references: dict[str, Program],
+                          run_jobs: Callable[[list[ExecJob]], list[Execution]]) -> dict:
+    """The expected output of the model's own code on the problem's input, believed only where
+    the run that passed its tests returned the same value for the same call.
+
+    A separate run of model-written code could behave differently from the test run (it can
+    tell the two apart) and report a value it chose, which its author would then "predict".
+    The test run is the one whose values the judge checked, and it is read back from the
+    execution cache (the same job as when it was judged), so no new run of the code decides
+    anything. Where the input's call is not among the test's checks (tests run whole by the
+    harness), the prediction is left out with that reason."""
+    jobs, where = [], []
+    for p in own:
+        ref = references[p.meta["reference_id"]]
+        context = {"tests": ref.meta.get("tests"), "entry_point": ref.entry_point, "source": ref.source,
+                   "test_setup": ref.meta.get("test_setup")}
+        truth = truths.get((p.id, p.inputs[0].index)) if p.inputs else None
+        if truth is None or truth.status not in RUNNABLE or not context["tests"]:
+            continue
+        plan = plan_for(context)
+        k = _call_index(plan, p.inputs[0].call) if plan.complete else None
+        if k is None:
+            truths[(p.id, p.inputs[0].index)] = _unchecked(truth, "its tests do not call it on this input alone")
+            continue
+        jobs.append(test_job(p.source, context))
+        where.append((p, truth, k))
+    for (p, truth, k), ex in zip(where, run_jobs(jobs) if jobs else []):
+        outcomes = call_outcomes(ex)
+        got = outcomes[k] if k < len(outcomes) else None
+        expected = parse_value(truth.expected or "")
+        same_value = got is not None and got.kind == "value" and expected is not _NO_VALUE and _equal(got.value, expected)
+        if not same_value:
+            truths[(p.id, p.inputs[0].index)] = _unchecked(truth, "the test run returned something else")
+    return truths
+
+
+def _call_index(plan, call: str | None) -> int | None:
+    """Where the checks evaluate this call (compared as syntax trees), or None."""
+    target = _tree(call)
+    if target is None:
+        return None
+    calls = [c for check in plan.checks for c in check.calls]
+    return next((i for i, c in enumerate(calls) if _tree(c) == target), None)
+
+
+def _tree(expr: str | None) -> str | None:
+    try:
+        return ast.dump(ast.parse(expr or "", mode="eval"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _equal(a, b) -> bool:
+    try:
+        return bool(a == b) or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)
+    except Exception:
+        return False
+
+
+def _unchecked(truth, why: str):
+    return truth.model_copy(update={"status": "does_not_run", "expected": None, "reason": f"{UNCHECKED}: {why}"})
