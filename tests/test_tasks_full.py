@@ -208,6 +208,10 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
         assert usage["prediction"]["programs"] == correct  # one own program per correct synthesis sample
         assert correct >= 0.95 * first["items"] * n, outcomes  # the server answers with the references
         assert usage["reference"]["items"] == first["items"]
+    if task in ("der", "sr"):  # how each problem's tests were judged: as checks, or whole by the harness
+        cov = manifest["test_checks"]
+        assert cov["problems"] == usage[STAGES[task][0]]["items"] == cov["as_checks"] + cov["run_whole"]
+        assert cov["as_checks"] >= 0.9 * cov["problems"] and len(cov["run_whole_problems"]) == cov["run_whole"]
     if task == "sr":
         assert usage["misleading_test"]["items"] == manifest["sr_mutations"]["mutated"]
         assert usage["with_test"]["items"] == usage["no_test"]["items"]

@@ -63,6 +63,21 @@ def test_job(code: str, context: dict) -> ExecJob:
                    calls=[HARNESS_CALL], limits=LIMITS)
 
 
+def test_coverage(contexts: dict[str, dict]) -> dict:
+    """How the tests of these problems (id -> item context) are judged, for the run manifest:
+    split into checks (decided in the judge) or run whole by the harness, and why."""
+    harness = {}
+    checks = 0
+    for pid, context in contexts.items():
+        plan = plan_for(context)
+        if plan.complete:
+            checks += len(plan.checks)
+        else:
+            harness[pid] = plan.reason
+    return {"problems": len(contexts), "as_checks": len(contexts) - len(harness), "checks": checks,
+            "run_whole": len(harness), "run_whole_problems": harness}
+
+
 @JUDGES.register("tests")
 class TestsJudge(Judge):
     name = "tests"

@@ -28,8 +28,8 @@ from codemind.judges.values import call_outcomes
 from codemind.schema import ExecJob, Execution, Program
 from codemind.tasks.base import NOT_ASKABLE, TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.ier import IER, RUNNABLE
-from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, shown_test, static_problem, synthesis_item,
-                                      synthesis_problem)
+from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
+                                      synthesis_item, synthesis_problem)
 
 SYNTHESIS_PROMPT = "codemind-synthesis"
 
@@ -67,6 +67,7 @@ class DER(TaskBuilder):
                                     shown_test(p, first_truth(p, ctx.truths).expected))  # type: ignore[union-attr]
                      for p in programs]
         record_usage(ctx, "synthesis", usage(ctx.programs, synthesis, unusable))
+        record_test_coverage(ctx, synthesis)
         yield Stage("synthesis", synthesis, judge=SYNTHESIS_JUDGE)
 
         by_id = {p.id: p for p in programs}

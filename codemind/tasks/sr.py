@@ -19,8 +19,8 @@ from typing import Iterator
 from codemind.schema import Program
 from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.mutate import mutate_assert, rng_for
-from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, shown_test, static_problem, synthesis_item,
-                                      synthesis_problem)
+from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
+                                      synthesis_item, synthesis_problem)
 
 NOT_MUTABLE = "no literal value in the shown test to mutate"
 
@@ -69,5 +69,6 @@ class SR(TaskBuilder):
         for name, items in stages.items():
             why = {**unusable, **not_mutable} if name == "misleading_test" else unusable
             record_usage(ctx, name, usage(ctx.programs, items, why))
+        record_test_coverage(ctx, stages["with_test"])
         for name, items in stages.items():
             yield Stage(name, items, judge=SYNTHESIS_JUDGE)

@@ -82,3 +82,11 @@ def synthesis_item(builder: TaskBuilder, program: Program, prompt_id: str, stage
 
 def synthesizable(program: Program) -> bool:
     return static_problem(program) is None
+
+
+def record_test_coverage(ctx, items: list[Item]) -> None:
+    """Say in the run manifest how each problem's tests are judged (judges/tests.py): split
+    into checks, or run whole by the test harness (with the reason)."""
+    from codemind.judges.tests import test_coverage
+
+    ctx.manifest_extra["test_checks"] = test_coverage({i.program_id: i.context for i in items})
