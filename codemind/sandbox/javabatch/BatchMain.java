@@ -41,24 +41,26 @@ public final class BatchMain {
         OutputLimit() { super("output limit"); }
     }
 
-    /** A program's stdout or stderr: capped, and taking bytes only from the program's threads. */
+    /** A program's stdout or stderr: capped, and taking bytes only from its program's threads
+     * while that program runs (owner null: from nobody). */
     static final class Capped extends OutputStream {
         final ByteArrayOutputStream buf = new ByteArrayOutputStream();
         final int cap;
+        final ThreadGroup owner;
         volatile boolean over;
         int mark = -1; // bytes written when the program called System.exit
 
-        Capped(int cap) { this.cap = cap; }
+        Capped(int cap, ThreadGroup owner) { this.cap = cap; this.owner = owner; }
 
         @Override public synchronized void write(int b) {
-            if (!own("write to System.out/err")) return;
+            if (!own(owner, "write to System.out/err")) return;
             check(1);
             buf.write(b);
         }
 
         @Override public synchronized void write(byte[] b, int off, int len) {
             Objects.checkFromIndexSize(off, len, b.length);
-            if (!own("write to System.out/err")) return;
+            if (!own(owner, "write to System.out/err")) return;
             check(len);
             buf.write(b, off, len);
         }
@@ -73,22 +75,23 @@ public final class BatchMain {
         }
     }
 
-    /** A program's stdin: bytes go only to the program's threads. */
+    /** A program's stdin: bytes go only to its program's threads while that program runs. */
     static final class GuardedIn extends InputStream {
         final byte[] data;
+        final ThreadGroup owner;
         int pos;
 
-        GuardedIn(byte[] data) { this.data = data; }
+        GuardedIn(byte[] data, ThreadGroup owner) { this.data = data; this.owner = owner; }
 
         @Override public synchronized int read() {
-            if (!own("read from System.in") || pos >= data.length) return -1;
+            if (!own(owner, "read from System.in") || pos >= data.length) return -1;
             return data[pos++] & 0xff;
         }
 
         @Override public synchronized int read(byte[] b, int off, int len) {
             Objects.checkFromIndexSize(off, len, b.length);
             if (len == 0) return 0;
-            if (!own("read from System.in") || pos >= data.length) return -1;
+            if (!own(owner, "read from System.in") || pos >= data.length) return -1;
             int n = Math.min(len, data.length - pos);
             System.arraycopy(data, pos, b, off, n);
             pos += n;
@@ -96,19 +99,32 @@ public final class BatchMain {
         }
 
         @Override public synchronized long skip(long n) {
-            if (!own("read from System.in") || n <= 0) return 0;
+            if (!own(owner, "read from System.in") || n <= 0) return 0;
             int k = (int) Math.min(n, data.length - pos);
             pos += k;
             return k;
         }
 
         @Override public synchronized int available() {
-            return own("read from System.in") ? data.length - pos : 0;
+            return own(owner, "read from System.in") ? data.length - pos : 0;
         }
     }
 
-    /** The JDK's stack inspection, recording what a program is denied, and threads confined to
-     * the program's own thread group. */
+    /** The JDK packages programs may use here. Their JVM-wide state is guarded by a permission or
+     * checked after each program (default locale/time zone, properties, stdio, threads, common
+     * pool); java.net's unguarded defaults only matter to connections, which no program may open,
+     * and java.security is all guarded (BatchPolicy itself resolves classes of both, with a program
+     * on the stack). Other packages (java.awt, java.sql, java.util.logging, javax.*, ...) hold
+     * registries a program could change without a permission: using them means a JVM of its own. */
+    static final Set<String> PACKAGES = Set.of("java.net", "java.security",
+            "java.lang", "java.lang.annotation", "java.lang.constant", "java.lang.invoke", "java.lang.ref",
+            "java.lang.reflect", "java.lang.runtime", "java.io", "java.math", "java.nio", "java.nio.charset",
+            "java.nio.file", "java.text", "java.time", "java.time.chrono", "java.time.format", "java.time.temporal",
+            "java.util", "java.util.concurrent", "java.util.concurrent.atomic", "java.util.concurrent.locks",
+            "java.util.function", "java.util.random", "java.util.regex", "java.util.stream");
+
+    /** The JDK's stack inspection, recording what a program is denied, threads confined to the
+     * program's own thread group, and JDK packages limited to PACKAGES. */
     static final class Guard extends SecurityManager {
         static final Permission MODIFY_THREAD = new RuntimePermission("modifyThread");
         static final Permission MODIFY_THREAD_GROUP = new RuntimePermission("modifyThreadGroup");
@@ -129,6 +145,23 @@ public final class BatchMain {
                 touch(p);
                 throw e;
             }
+        }
+
+        /** Called by the JVM whenever code resolves a class of a package (for a program: by name,
+         * reflection or method handles included), with that code's protection domain. */
+        @Override public void checkPackageAccess(String pkg) {
+            super.checkPackageAccess(pkg);
+            // cmrun: the app class loader checks this when BatchMain loads a class of its own with a
+            // program on the stack; no program's class loader can see cmrun.
+            if (!PACKAGES.contains(pkg) && !isProgramPackage(pkg) && !"cmrun".equals(pkg))
+                checkPermission(new RuntimePermission("accessClassInPackage.".concat(pkg)));
+        }
+
+        /** cm<N>, where run_java puts each program. */
+        static boolean isProgramPackage(String pkg) {
+            if (pkg.length() < 3 || !pkg.startsWith("cm")) return false;
+            for (int i = 2; i < pkg.length(); i++) if (pkg.charAt(i) < '0' || pkg.charAt(i) > '9') return false;
+            return true;
         }
 
         @Override public void checkAccess(Thread t) {
@@ -160,7 +193,8 @@ public final class BatchMain {
         }
     }
 
-    /** Gives AllPermission to the JDK and to BatchMain, and the programs only PROGRAM_PERMS. */
+    /** AllPermission for the JDK and BatchMain; for programs, reading system properties only
+     * (their class loader adds reading their own class files). */
     static final class BatchPolicy extends Policy {
         final ProtectionDomain self = BatchMain.class.getProtectionDomain();
         final ClassLoader app = BatchMain.class.getClassLoader(), platform = ClassLoader.getPlatformClassLoader();
@@ -202,18 +236,18 @@ public final class BatchMain {
     static volatile Capped curOut = null, curErr = null;
     static volatile Object touched = null; // the first thing a program did that reaches JVM-wide state
 
-    /** Records the first reach for JVM-wide state. Keeps a JDK Permission as it is (it is described
-     * later, by BatchMain) and never calls a program's code here. */
+    /** Records the first reach for JVM-wide state (described later, by BatchMain's main thread). */
     static void touch(Object why) {
         if (touched != null) return;
-        touched = why instanceof String || why.getClass().getClassLoader() == null ? why : "a permission of its own making";
+        // a Permission class of a program's is not kept: describing it would run the program's code
+        touched = why instanceof Permission && !why.getClass().getModule().isNamed() ? "a permission of its own making" : why;
     }
 
-    /** True when the calling thread belongs to the running program; otherwise records why not. */
-    static boolean own(String what) {
-        ThreadGroup g = current, tg = Thread.currentThread().getThreadGroup();
-        if (g != null && tg != null && g.parentOf(tg)) return true;
-        touch(what + " from thread " + Thread.currentThread().getName());
+    /** True when the calling thread belongs to owner, the running program; otherwise records why not. */
+    static boolean own(ThreadGroup owner, String what) {
+        ThreadGroup tg = Thread.currentThread().getThreadGroup();
+        if (owner != null && owner == current && tg != null && owner.parentOf(tg)) return true;
+        touch(what.concat(" from thread ").concat(Thread.currentThread().getName()));
         return false;
     }
 
@@ -228,7 +262,7 @@ public final class BatchMain {
     static ThreadGroup root;
     static Guard guard;
     static BatchPolicy policy;
-    static final InputStream NO_IN = new GuardedIn(new byte[0]);
+    static final InputStream NO_IN = new GuardedIn(new byte[0], null);
     static PrintStream sink;
 
     public static void main(String[] args) throws Exception {
@@ -238,11 +272,12 @@ public final class BatchMain {
         URL[] urls = { progs.toURI().toURL() };
         DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(args[1])));
         PrintStream realOut = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
-        sink = new PrintStream(new Capped(0), true, "UTF-8");
+        sink = new PrintStream(new Capped(0, null), true, "UTF-8");
         System.setIn(NO_IN);
         System.setOut(sink);
         System.setErr(sink);
         warmUp();
+        for (Class<?> c : BatchMain.class.getDeclaredClasses()) Class.forName(c.getName()); // none loads under the Guard
         policy = new BatchPolicy();
         Policy.setPolicy(policy);
         guard = new Guard();
@@ -361,11 +396,11 @@ public final class BatchMain {
 
     static String runOne(URL[] urls, String main, byte[] stdin, long timeoutMs, int cap, long stack, String id)
             throws Exception {
-        Capped out = new Capped(cap), err = new Capped(cap);
-        PrintStream po = new PrintStream(out, true, "UTF-8"), pe = new PrintStream(err, true, "UTF-8");
-        GuardedIn pi = new GuardedIn(stdin);
-        URLClassLoader loader = new URLClassLoader(urls, BatchMain.class.getClassLoader().getParent());
         ThreadGroup group = new ThreadGroup("main");
+        Capped out = new Capped(cap, group), err = new Capped(cap, group);
+        PrintStream po = new PrintStream(out, true, "UTF-8"), pe = new PrintStream(err, true, "UTF-8");
+        GuardedIn pi = new GuardedIn(stdin, group);
+        URLClassLoader loader = new URLClassLoader(urls, BatchMain.class.getClassLoader().getParent());
         final String[] failed = { null }; // why the program's own end needs a JVM of its own, if it does
         final boolean[] threw = { false };
         exitStatus = null;
@@ -432,7 +467,8 @@ public final class BatchMain {
         }
         long wallNs = System.nanoTime() - t0;
         if (verdict == null && group.activeCount() > 0) verdict = "threads";
-        if (verdict != null) return fallback(id, verdict); // its threads still run: stop here
+        if (verdict != null) // its threads still run: stop here
+            return fallback(id, touched != null ? "touched JVM-wide state: " + describe(touched) : verdict);
         current = null; // from here on, nothing the program left behind may use its streams
         programMain = null;
         String changed = stateChanged(pi, po, pe);
