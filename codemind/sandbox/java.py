@@ -276,13 +276,20 @@ _NOT_BATCHED = re.compile(
     r"|ProcessBuilder|\.exec\s*\(|Unsafe|System\s*\.\s*load"
 )
 _UNICODE_ESCAPE = re.compile(r"\\+u+([0-9a-fA-F]{4})")
+# The JDK packages BatchMain lets programs use (its PACKAGES); a program naming another runs alone.
+_BATCH_PACKAGES = frozenset(
+    re.findall(r'"([\w.]+)"', BATCH_MAIN_SOURCE[BATCH_MAIN_SOURCE.index("PACKAGES = Set.of(") :].split(";")[0])
+)
+_JDK_NAME = re.compile(r"\b((?:java|javax|jdk|sun|com\.sun|org\.(?:w3c|xml|ietf))(?:\.[a-z_][a-z0-9_]*)*)\s*\.\s*[A-Z*]")
 
 
 def batchable(job: ExecJob) -> bool:
-    """Whether a job may go to a warm batch JVM (see _NOT_BATCHED); jobs with an environment of
-    their own run alone, since the batch JVM has the batch's."""
+    """Whether a job may go to a warm batch JVM (see _NOT_BATCHED and _BATCH_PACKAGES); jobs with
+    an environment of their own run alone, since the batch JVM has the batch's."""
     src = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), job.source)
-    return not job.env and not _NOT_BATCHED.search(src)
+    if job.env or _NOT_BATCHED.search(src):
+        return False
+    return all(m.group(1) in _BATCH_PACKAGES for m in _JDK_NAME.finditer(src))
 
 
 def content_hash_of_batch_main() -> str:
