@@ -164,6 +164,12 @@ HOSTILE = {
                                       "t.start();\nThread.sleep(2000);\nSystem.out.println(\"late\");"),
     "exit_then_finally": _main("try { System.out.println(\"a\"); System.exit(3); } finally { System.out.println(\"finally\"); }"),
     "exit_caught": _main("try { System.exit(2); } catch (Throwable t) { }\nSystem.out.println(\"after\");"),
+    # finalize() runs on the JVM's Finalizer thread, while the next program runs
+    "finalizer_prints_later": "public class Main {\n"
+    "  @Override protected void finalize() { try { Thread.sleep(150); } catch (InterruptedException e) { }\n"
+    "    for (int i = 0; i < 100; i++) { System.out.println(\"finalizer ghost\");"
+    " try { Thread.sleep(10); } catch (InterruptedException e) { } } }\n"
+    "  public static void main(String[] a) { new Main(); System.gc(); System.out.println(\"main\"); }\n}\n",
     # not hostile: numbering unnamed threads is JVM-wide, and the probe prints a thread's name
     "unnamed_threads": _main("for (int i = 0; i < 3; i++) { Thread t = new Thread(() -> {}); t.start(); t.join(); }\n"
                              "System.out.println(new Thread(() -> {}).getName());"),
@@ -186,6 +192,7 @@ ALONE_STDOUT = {
     "exit_from_another_thread": "bye\n",
     "exit_then_finally": "a\n",
     "exit_caught": "",
+    "finalizer_prints_later": "main\n",
     "unnamed_threads": "Thread-3\n",
 }
 
@@ -206,6 +213,22 @@ def test_hostile_program_reaches_no_other_program(sb, monkeypatch, name, filtere
     assert _key(got[1]) == _key(want_probe), (name, got[1])
     assert _key(got[2]) == _key(want_hello), (name, got[2])
     assert _key(got[0]) == _key(want_hostile), (name, got[0])
+
+
+@pytest.mark.parametrize("filtered", [True, False], ids=["as_deployed", "batchmain_only"])
+def test_jdk_registry_without_a_permission_reaches_no_other_program(sb, monkeypatch, filtered):
+    """DriverManager's login timeout is JVM-wide and needs no permission: programs may not use
+    java.sql (or any package outside BatchMain.PACKAGES) in a batch."""
+    from codemind.sandbox import java as jv
+
+    if not filtered:
+        monkeypatch.setattr(jv, "batchable", lambda job: True, raising=False)
+    setter = _java(_main("java.sql.DriverManager.setLoginTimeout(77);\n"
+                         "System.out.println(java.sql.DriverManager.getLoginTimeout());"))
+    reader = _java(_main("System.out.println(java.sql.DriverManager.getLoginTimeout());"))
+    got = sb.run([setter, reader, HELLO])
+    assert alone(sb, setter).stdout == "77\n" and alone(sb, reader).stdout == "0\n"
+    assert [_key(g) for g in got] == [_key(alone(sb, j)) for j in (setter, reader, HELLO)], got
 
 
 def test_normal_batch_is_answered_in_the_batch(sb):
