@@ -342,15 +342,18 @@ public final class BatchMain {
         }
     }
 
-    static List<Thread> allThreads() {
-        Thread[] ts;
+    /** The live threads of g and its subgroups. (Not activeCount(): a program's ThreadGroup
+     * subclass could override it, and run its code here, to hide its threads.) */
+    static Thread[] threadsOf(ThreadGroup g) {
+        Thread[] ts = new Thread[64];
         int k;
-        do {
-            ts = new Thread[root.activeCount() + 16];
-            k = root.enumerate(ts, true);
-        } while (k == ts.length);
-        List<Thread> out = new ArrayList<>(k);
-        for (int j = 0; j < k; j++) if (ts[j].isAlive()) out.add(ts[j]);
+        while ((k = g.enumerate(ts, true)) == ts.length) ts = new Thread[2 * ts.length];
+        return Arrays.copyOf(ts, k);
+    }
+
+    static List<Thread> allThreads() {
+        List<Thread> out = new ArrayList<>();
+        for (Thread t : threadsOf(root)) if (t.isAlive()) out.add(t);
         return out;
     }
 
@@ -456,17 +459,15 @@ public final class BatchMain {
         if (t.isAlive()) verdict = "timeout";
         // like the JVM: wait for the program's other non-daemon threads
         while (verdict == null && exitStatus == null) { // after System.exit nothing else would have run
-            Thread[] ts = new Thread[group.activeCount() + 4];
-            int k = group.enumerate(ts, true);
             Thread live = null;
-            for (int j = 0; j < k; j++) if (ts[j].isAlive() && !ts[j].isDaemon() && ts[j] != t) { live = ts[j]; break; }
+            for (Thread x : threadsOf(group)) if (x.isAlive() && !x.isDaemon() && x != t) { live = x; break; }
             if (live == null) break;
             long left = timeoutMs - (System.nanoTime() - t0) / 1_000_000;
             if (left <= 0) { verdict = "timeout"; break; }
             live.join(left);
         }
         long wallNs = System.nanoTime() - t0;
-        if (verdict == null && group.activeCount() > 0) verdict = "threads";
+        if (verdict == null && threadsOf(group).length > 0) verdict = "threads";
         if (verdict != null) // its threads still run: stop here
             return fallback(id, touched != null ? "touched JVM-wide state: " + describe(touched) : verdict);
         current = null; // from here on, nothing the program left behind may use its streams
