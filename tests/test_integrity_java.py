@@ -164,6 +164,11 @@ HOSTILE = {
                                       "t.start();\nThread.sleep(2000);\nSystem.out.println(\"late\");"),
     "exit_then_finally": _main("try { System.out.println(\"a\"); System.exit(3); } finally { System.out.println(\"finally\"); }"),
     "exit_caught": _main("try { System.exit(2); } catch (Throwable t) { }\nSystem.out.println(\"after\");"),
+    # a ThreadGroup whose activeCount() says 0, around a thread that outlives the program
+    "thread_group_hides_its_threads": "public class Main {\n"
+    "  static class G extends ThreadGroup { G() { super(\"g\"); } @Override public int activeCount() { return 0; } }\n"
+    "  public static void main(String[] a) {\n" + _later("System.out.println(\"hidden ghost\");", "new G()")
+    + "System.out.println(\"main\"); } }\n",
     # finalize() runs on the JVM's Finalizer thread, while the next program runs
     "finalizer_prints_later": "public class Main {\n"
     "  @Override protected void finalize() { try { Thread.sleep(150); } catch (InterruptedException e) { }\n"
@@ -192,6 +197,7 @@ ALONE_STDOUT = {
     "exit_from_another_thread": "bye\n",
     "exit_then_finally": "a\n",
     "exit_caught": "",
+    "thread_group_hides_its_threads": "main\n",
     "finalizer_prints_later": "main\n",
     "unnamed_threads": "Thread-3\n",
 }
