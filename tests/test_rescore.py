@@ -265,3 +265,20 @@ def test_all_published_files_reproduce(sandbox):
     assert {name for name, ids in sensitive.items() if "sample_664" in ids} >= {
         "gpt-4-0613_temp0.2_input.json", "gpt-4-0613_temp0.8_input.json",
         "magicoder-ds-7b_temp0.2_input.json", "magicoder-ds-7b_temp0.8_input.json"}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(14400)
+@needs_data
+def test_all_published_files_reproduce_at_cli_defaults():
+    """`codemind rescore FILE` as a user runs it (3 s wall clock, default sandbox, probe seeds),
+    each file with only the rule it was scored with and the GPT-4 input files' seed:
+    benchmarks/cruxeval_rescore.py, which exits 1 on any difference. Hours on 2 cores (CRUXEval's
+    own limit lets every non-terminating check run 3 s): the scheduled slow job runs it."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "cruxeval_rescore.py"
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
+    assert "134/134 files reproduce" in proc.stdout, proc.stdout[-2000:]
