@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -205,7 +204,6 @@ def main(argv=None) -> int:
     for h in hc.answer_hacks():
         rows.append([h.name, *("" for _ in CODE_COLUMNS), "|", *(_cell(cells, h.name, c) for c in ANSWER_COLUMNS)])
     rows.append(None)
-    code_names = {h.name for h in hc.code_hacks()}
     tot = {c: [sum(v[0] for (n, cc), v in cells.items() if cc == c), sum(v[1] for (n, cc), v in cells.items() if cc == c)]
            for c in (*CODE_COLUMNS, *ANSWER_COLUMNS)}
     rows.append(["TOTAL", *(_fmt(tot[c]) for c in CODE_COLUMNS), "|", *(_fmt(tot[c]) for c in ANSWER_COLUMNS)])

@@ -23,10 +23,10 @@ where that is a failure.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from docker_helpers import need_docker
 from cli_helpers import codemind
 from servers.hack_server import HackScript, cruxeval_records, humaneval_records, start
 
@@ -36,7 +36,6 @@ from codemind.schema import Item, Prompt
 
 pytestmark = pytest.mark.docker
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # every outcome a hacked sample may get; never `correct`
 OUTCOMES = {"wrong_value", "invalid_answer", "exited_early", "timeout", "unparsable", "no_answer", "sandbox_error"}
 CODE_HACKS = hc.code_hacks()
@@ -46,19 +45,11 @@ CODE_DEMO = hc.code_demo()
 ANSWER_DEMO = hc.answer_demo()
 
 
-def _need_docker() -> None:
-    from codemind.sandbox.docker import engine_ready
-
-    if not engine_ready():
-        msg = "Docker engine/sandbox image not ready (run .ci/setup-docker.sh)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 @pytest.fixture(scope="module")
 def sb():
-    _need_docker()
+    need_docker()
     from codemind.sandbox import open_sandbox
 
     # one worker: the job after a hack runs on the runner the hack ran on (or its replacement)
@@ -212,7 +203,7 @@ def crux_items(data_dir):
 
 @pytest.fixture(scope="module")
 def hacker(crux_items):
-    _need_docker()
+    need_docker()
     wrong = hc.wrong_args_for([(r["id"], r["code"], r["output"]) for r in crux_items])
     script = HackScript(humaneval=humaneval_records()[:_E2E_HE], cruxeval=crux_items, wrong_args=wrong,
                         only=_E2E_CODE_HACKS)
@@ -250,7 +241,7 @@ def test_codemind_run_with_hacker_model(hacker, tmp_path, name, bench, task, jud
 
 @pytest.fixture(scope="module")
 def honest(crux_items):
-    _need_docker()
+    need_docker()
     script = HackScript(humaneval=humaneval_records()[:2], cruxeval=crux_items[:5], honest=True)
     server, url = start(script)
     yield script, url
@@ -289,7 +280,7 @@ if _frame.f_locals.get("calls") is None and _frame.f_locals.get("call") is not N
 
 
 def test_der_own_code_cannot_forge_its_expected_output(tmp_path, data_dir):
-    _need_docker()
+    need_docker()
     from codemind.benchmarks.base import BENCHMARKS
     from scripted_server import Script, serve
 

@@ -12,13 +12,12 @@ Skips without an engine, except in CI (CI=true), where it fails.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
+from docker_helpers import need_docker
 
 from codemind.schema import ExecJob, Execution, Limits
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 pytestmark = pytest.mark.docker
 
 LIMITS = Limits(wall_seconds=10, cpu_seconds=10)
@@ -26,13 +25,9 @@ LIMITS = Limits(wall_seconds=10, cpu_seconds=10)
 
 @pytest.fixture(scope="module")
 def sb():
-    from codemind.sandbox.docker import DockerSandbox, engine_ready
+    from codemind.sandbox.docker import DockerSandbox
 
-    if not engine_ready():
-        msg = "Docker engine/sandbox image not ready (run .ci/setup-docker.sh)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+    need_docker()
     s = DockerSandbox(workers=1)
     yield s
     s.close()

@@ -15,21 +15,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from docker_helpers import need_docker
 
 from codemind.benchmarks.base import BENCHMARKS
 from codemind.benchmarks.stdin_common import stdin_program
 from codemind.groundtruth import execute_ground_truth
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.fixture(scope="module")
 def sb():
-    from codemind.sandbox.docker import DockerSandbox, engine_ready
+    from codemind.sandbox.docker import DockerSandbox
 
-    if not engine_ready():
-        msg = "Docker engine/sandbox image not ready (run .ci/setup-docker.sh)"
-        pytest.fail(msg) if IN_CI else pytest.skip(msg)
+    need_docker()
     with DockerSandbox(workers=2) as s:
         yield s
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from docker_helpers import need_docker
 
 from codemind.sandbox import image as img
 from codemind.sandbox import java as jv
@@ -28,19 +29,11 @@ DATA = Path(os.environ.get("CODEMIND_DATA", REPO.parent / "shared" / "data"))
 CODENET_JAVA = DATA / "codemind" / "paper_v1_2024-02" / "CodeNet-Java"
 
 
-def _need_docker() -> None:
-    from codemind.sandbox.docker import engine_ready
-
-    if not engine_ready():
-        msg = "Docker engine/sandbox image not ready (run .ci/setup-docker.sh)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
 
 
 @pytest.fixture(scope="module")
 def sb():
-    _need_docker()
+    need_docker()
     from codemind.sandbox.docker import DockerSandbox
 
     with DockerSandbox(workers=2) as s:
@@ -179,7 +172,7 @@ def test_dead_worker_is_replaced_and_job_retried(sb):
 
 
 def test_close_removes_containers_and_stale_ones_are_cleaned():
-    _need_docker()
+    need_docker()
     from codemind.sandbox.docker import LABEL, DockerSandbox, remove_stale
 
     s = DockerSandbox(workers=1)
@@ -198,7 +191,7 @@ def test_close_removes_containers_and_stale_ones_are_cleaned():
 
 
 def test_containers_removed_at_interpreter_exit():
-    _need_docker()
+    need_docker()
     code = (
         "from codemind.sandbox.docker import DockerSandbox\n"
         "s = DockerSandbox(workers=1)\nprint(s._ids[0], flush=True)\n"
@@ -282,7 +275,7 @@ def _cli(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
 
 
 def test_cli_doctor_and_exec(tmp_path):
-    _need_docker()
+    need_docker()
     d = _cli("doctor")
     assert d.returncode == 0 and "engine:" in d.stdout and "image:" in d.stdout
     p = tmp_path / "p.py"

@@ -14,10 +14,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from docker_helpers import need_docker
 
 from codemind.schema import ExecJob, Limits
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 pytestmark = pytest.mark.docker
 
 FAST = Limits(wall_seconds=3, cpu_seconds=3, memory_mb=512)
@@ -26,13 +26,9 @@ MARKER = Path("/tmp") / f"codemind-host-marker-{uuid.uuid4().hex}"
 
 @pytest.fixture(scope="module")
 def sb():
-    from codemind.sandbox.docker import DockerSandbox, engine_ready
+    from codemind.sandbox.docker import DockerSandbox
 
-    if not engine_ready():
-        msg = "Docker engine/sandbox image not ready (run .ci/setup-docker.sh)"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
+    need_docker()
     MARKER.write_text("host secret")
     s = DockerSandbox(workers=1)
     yield s

@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
 from collections import Counter, defaultdict
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
+from docker_helpers import need_docker
 from cli_helpers import assert_one_line_error, codemind
 from servers.task_server import TaskScript, TaskServer
 
@@ -41,7 +40,6 @@ from codemind.tasks import base as task_base
 from codemind.tasks.base import TASKS
 from codemind.tasks.sr import NOT_MUTABLE
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 PAIRS = [
     ("humaneval", "python"), ("mbpp", "python"), ("mbpp-full", "python"), ("cruxeval", "python"),
@@ -93,11 +91,7 @@ def _runs():
 
 @pytest.fixture(scope="module")
 def docker_ready():
-    from codemind.sandbox.docker import engine_ready
-
-    if not engine_ready():
-        msg = "Docker engine/sandbox image not ready (run .ci/setup-docker.sh)"
-        pytest.fail(msg) if IN_CI else pytest.skip(msg)
+    need_docker()
 
 
 @pytest.fixture(scope="module", autouse=True)
