@@ -1,5 +1,5 @@
 # The two commands of README.md.
-.PHONY: install test
+.PHONY: install test test-slow
 
 # The benchmark data mirror beside the checkout (as on CI machines), unless CODEMIND_DATA says
 # otherwise; without either, adapters download the pinned files into ~/.cache/codemind.
@@ -18,4 +18,9 @@ install:
 test:
 	bash scripts/setup.sh
 	bash .ci/setup-chromium.sh
-	python3 -m pytest -q -ra
+	python3 -m pytest -q -ra -m "not slow"
+
+# The tests too long for every CI run (hours on 2 cores); a scheduled job runs them.
+test-slow:
+	bash scripts/setup.sh
+	python3 -m pytest -q -ra -m slow

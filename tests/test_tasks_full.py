@@ -67,7 +67,6 @@ REASONS = {task_base.NO_INPUT, task_base.NOT_RUN, task_base.NOT_FUNCTION, task_b
            task_base.NO_TESTS, task_base.NO_SHOWN_TEST, task_base.NOT_ASKABLE, NOT_MUTABLE}
 # The whole of CodeNet (about 1,900 programs per language; Java: five javac calls over ~400
 # programs each) is most of this module's time.
-SLOW = {("codenet", "python"), ("codenet", "java")}
 SAMPLES = {"humaneval": 2}  # more than one sample per item somewhere; 1 elsewhere (cost)
 MIN_USED = 0.85  # share of a benchmark's programs a supported task must use
 
@@ -85,8 +84,7 @@ def _runs():
     for bench, lang in PAIRS:
         for task in ("ier", "input", "der", "sr"):
             if (bench, lang) in SUPPORTED[task]:
-                marks = [pytest.mark.slow] if (bench, lang) in SLOW else []
-                yield pytest.param(task, bench, lang, id=f"{task}-{bench}-{lang}", marks=marks)
+                yield pytest.param(task, bench, lang, id=f"{task}-{bench}-{lang}")
 
 
 @pytest.fixture(scope="module")
