@@ -11,11 +11,16 @@ judges/hosteval.py with that value bound:
 
 A test is *complete* when every statement is accounted for: asserts that convert (one or more
 outermost calls of the code under test, the rest within hosteval's language), asserts without
-such a call that hold on their own (``assert True``), imports and other set-up statements (run
-before the calls, as the original test file ran after the code), docstrings, ``print``,
-``pass``, and HumanEval's ``def check(candidate)`` with its ``check(entry_point)`` driver.
-Anything else (loops, local variables, helpers the assert calls) makes the test incomplete: it
-is then run whole by judges/test_harness.py, with the code under test in a process of its own.
+such a call that hold on their own (``assert True``), module-level set-up without asserts
+(imports, assignments, classes: run in the sandbox after the code and before the calls, as the
+original test file ran after the code; the calls may use what it binds, the judged part of an
+assert may not), docstrings, ``print``, ``pass``, and HumanEval's ``def check(candidate)`` with
+its ``check(entry_point)`` driver. Anything else (loops or local variables inside check(), an
+assert whose judged part needs set-up names) makes the test incomplete: it is then run whole
+by judges/test_harness.py, with the code under test in a process of its own.
+
+Measured on the benchmarks' reference solutions: HumanEval 157 of 164 problems complete (1,099
+checks), MBPP 426 of 427 (1,321), MBPP-full 973 of 974 (2,919).
 """
 
 from __future__ import annotations
