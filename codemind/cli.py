@@ -49,47 +49,74 @@ def _config(**kwargs):
         raise UserError(f"invalid --{where.replace('_', '-')}: {err['msg']}") from None
 
 
+def _pairs(values: list[str] | None, flag: str) -> dict:
+    """KEY=VALUE options; a value that parses as a JSON scalar (number, true/false) is one."""
+    out: dict = {}
+    for text in values or []:
+        key, sep, raw = text.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"{flag} wants KEY=VALUE, not '{text}'")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        out[key.strip()] = value if isinstance(value, (str, int, float, bool)) else raw
+    return out
+
+
 @app.command()
 def run(
-    benchmark: str = typer.Option(..., "--benchmark", "-b", help="humaneval, mbpp, mbpp-full, cruxeval, ..."),
-    language: str = typer.Option("python", help="python or java"),
-    task: str = typer.Option("ier", help="ier, der, sr or input"),
+    benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b", help="humaneval, mbpp, mbpp-full, cruxeval, ..."),
+    eval_names: Optional[List[str]] = typer.Option(None, "--eval", help="a named evaluation (codemind list evals); "
+                                                   "repeat for several; or a path to your own .toml"),
+    suite: Optional[str] = typer.Option(None, help="a named suite of evaluations (codemind list suites)"),
+    language: Optional[str] = typer.Option(None, help="python or java (default python)"),
+    task: Optional[str] = typer.Option(None, help="ier, der, sr or input (default ier)"),
     prompt: Optional[str] = typer.Option(None, help="prompt template id (default: the task's)"),
     judge: Optional[str] = typer.Option(None, help="value, cruxeval, codemind-exact, stdout"),
+    judge_arg: Optional[List[str]] = typer.Option(None, "--judge-arg", help="KEY=VALUE option of the judge (repeat)"),
     model: Optional[str] = typer.Option(None, help="openai:M, vllm:PATH, llamacpp:PATH_OR_ALIAS, replay:FILE"),
     base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible server URL"),
     api_key_env: Optional[str] = typer.Option(None, help="env var holding the API key"),
     endpoint: Optional[str] = typer.Option(None, help="chat or completions (openai: models; default chat)"),
-    limit: Optional[int] = typer.Option(None, help="first N programs only"),
-    samples: int = typer.Option(1, help="samples per item"),
-    temperature: float = typer.Option(0.0),
-    top_p: float = typer.Option(1.0),
+    limit: Optional[int] = typer.Option(None, help="first N programs only (of every evaluation of a suite)"),
+    samples: Optional[int] = typer.Option(None, help="samples per item (default 1, or the evaluation's)"),
+    temperature: Optional[float] = typer.Option(None, help="default 0, or the evaluation's"),
+    top_p: Optional[float] = typer.Option(None, help="default 1, or the evaluation's"),
     max_tokens: Optional[int] = typer.Option(None, help="default: the prompt's budget"),
     seed: int = typer.Option(0),
-    inputs: str = typer.Option(
-        "first", help="first or all inputs per program, or codemind: the CodeMind paper's own items"
+    inputs: Optional[str] = typer.Option(
+        None, help="first (default) or all inputs per program, or codemind: the CodeMind paper's own items"
     ),
-    extraction: str = typer.Option("auto", help="auto, exact or lenient answer extraction"),
+    extraction: Optional[str] = typer.Option(None, help="auto (default), exact or lenient answer extraction"),
     sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
     workers: Optional[int] = typer.Option(None, help="sandbox workers (default: one per core)"),
     max_concurrency: int = typer.Option(16, help="concurrent API requests"),
     data_dir: Optional[Path] = typer.Option(None, help="local data mirror (default: $CODEMIND_DATA)"),
-    out: Optional[Path] = typer.Option(None, help="run directory (default under results/)"),
+    out: Optional[Path] = typer.Option(None, help="run directory (suite or several --eval: the suite directory)"),
     no_cache: bool = typer.Option(False, "--no-cache", help="ignore execution and generation caches"),
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
-    """Evaluate a model on a benchmark task; resumable: rerun the same command to continue."""
+    """Evaluate a model on a benchmark task, a named evaluation or a suite; resumable: rerun the
+    same command to continue."""
     from codemind.pipeline import run as run_pipeline
     from codemind.ui import Progress
 
-    config = _config(
-        benchmark=benchmark, language=language, task=task, prompt=prompt, judge=judge, model=model,
-        base_url=base_url, api_key_env=api_key_env, endpoint=endpoint, limit=limit, samples=samples, temperature=temperature,
-        top_p=top_p, max_tokens=max_tokens, seed=seed, inputs=inputs, extraction=extraction, sandbox=sandbox,
-        workers=workers, max_concurrency=max_concurrency, data_dir=data_dir, out=out, no_cache=no_cache,
-    )
+    question = dict(benchmark=benchmark, language=language, task=task, prompt=prompt, judge=judge, inputs=inputs,
+                    extraction=extraction, judge_options=_pairs(judge_arg, "--judge-arg") or None)
+    rest = dict(model=model, base_url=base_url, api_key_env=api_key_env, endpoint=endpoint, limit=limit,
+                samples=samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
+                sandbox=sandbox, workers=workers, max_concurrency=max_concurrency, data_dir=data_dir,
+                no_cache=no_cache)
+    progress = Progress(enabled=not as_json)
     try:
-        result = run_pipeline(config, progress=Progress(enabled=not as_json))
+        if eval_names or suite:
+            _run_evals(eval_names or [], suite, question, rest, out, progress, as_json)
+            return
+        if benchmark is None:
+            raise UserError("say what to run: --benchmark, --eval or --suite")
+        config = _config(**question, **rest, out=out)
+        result = run_pipeline(config, progress=progress)
     except KeyboardInterrupt:
         print("interrupted: every judged sample is saved; rerun the same command to continue", file=sys.stderr)
         raise typer.Exit(130)
@@ -99,6 +126,61 @@ def run(
             file=sys.stderr,
         )
     _print_report([result.out], by=[], fmt="json" if as_json else "table")
+
+
+def _run_evals(names: list[str], suite: str | None, question: dict, rest: dict, out: Path | None,
+               progress, as_json: bool) -> None:
+    """--eval NAME (one: a run directory; several: a suite directory) or --suite NAME."""
+    from codemind.evals.spec import load_eval, load_suite
+    from codemind.evals.suite_run import eval_config, run_suite
+    from codemind.pipeline import run as run_pipeline
+
+    if suite and names:
+        raise UserError("--suite and --eval cannot be combined: a suite names its evaluations")
+    given = {k: v for k, v in question.items() if v is not None}
+    overrides = {k: v for k, v in rest.items() if v is not None}
+    if suite:
+        spec = load_suite(suite)
+        specs, name, description = [load_eval(e) for e in spec.evals], spec.name, spec.description
+    else:
+        specs = [load_eval(n) for n in names]
+        name, description = "evals:" + ",".join(s.name for s in specs), ""
+    if len(specs) == 1 and not suite:
+        config = eval_config(specs[0], {**given, **overrides}, out)
+        result = run_pipeline(config, progress=progress)
+        if not as_json:
+            print(f"{result.out}: {result.items} items, {result.new_samples} new samples, "
+                  f"{result.skipped} already done", file=sys.stderr)
+        _print_report([result.out], by=[], fmt="json" if as_json else "table")
+        return
+    done = run_suite(name, description, specs, {**given, **overrides}, out,
+                     run_one=lambda config: run_pipeline(config, progress=progress))
+    print(f"{done.out}: {len(done.done)} of {len(specs)} evaluations done, {done.new_samples} new samples",
+          file=sys.stderr)
+    _print_report([done.out], by=[], fmt="json" if as_json else "table")
+    if done.failed:
+        raise UserError(f"{len(done.failed)} of {len(specs)} evaluations failed: "
+                        + "; ".join(f"{k}: {v}" for k, v in done.failed.items()))
+
+
+@app.command("list")
+def list_(
+    what: str = typer.Argument(..., help="evals or suites"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The named evaluations or suites, with what each runs."""
+    from codemind.evals.spec import eval_names, load_eval, load_suite, suite_names
+
+    if what == "evals":
+        rows = [load_eval(n).model_dump(exclude_none=True) for n in eval_names()]
+        lines = [f"{r['name']:<34} {r['task']:<6} {r['benchmark']}-{r['language']:<14} {r['description']}"
+                 for r in rows]
+    elif what == "suites":
+        rows = [load_suite(n).model_dump() for n in suite_names()]
+        lines = [f"{r['name']:<14} {len(r['evals'])} evaluations: {', '.join(r['evals'])}" for r in rows]
+    else:
+        raise UserError(f"unknown list '{what}' (evals or suites)")
+    print(json.dumps(rows, indent=2) if as_json else "\n".join(lines))
 
 
 @app.command()
@@ -127,7 +209,16 @@ def _print_report(dirs: list[Path], by: list[str], fmt: str, seed: int = 0, n_bo
         raise UserError(f"unknown --format '{fmt}' (table, md, json, html)")
     if n_boot < 1:
         raise UserError("--bootstrap must be at least 1")
-    result = build_report(dirs, by=by, seed=seed, n_boot=n_boot)
+    from codemind.evals.suite_run import read_record
+    from codemind.store.load import find_runs
+
+    if len(dirs) == 1 and not by and fmt != "html" and read_record(dirs[0]) is not None:
+        from codemind.report.suite import render_suite, suite_report
+
+        result = suite_report(dirs[0], seed=seed, n_boot=n_boot)
+        print(json.dumps(result, indent=2) if fmt == "json" else render_suite(result, "md" if fmt == "md" else "table"))
+        return
+    result = build_report(find_runs(dirs), by=by, seed=seed, n_boot=n_boot)
     if fmt == "json":
         print(json.dumps(result, indent=2))
     elif fmt == "html":
@@ -152,7 +243,9 @@ def leaderboard(
 
     if bootstrap < 1:
         raise UserError("--bootstrap must be at least 1")
-    result = build(dirs, out, seed=seed, n_boot=bootstrap, title=title)
+    from codemind.store.load import find_runs
+
+    result = build(find_runs(dirs), out, seed=seed, n_boot=bootstrap, title=title)
     if as_json:
         print(json.dumps(result, indent=2))
     else:

@@ -18,7 +18,11 @@ from codemind.schema import GenerationParams, Language, TaskName, content_hash
 # `limit` and `samples` only say how far to go: raising them extends the same run.
 OPERATIONAL = {
     "out", "data_dir", "max_concurrency", "workers", "api_key_env", "base_url", "no_cache", "limit", "samples",
+    "eval",
 }
+# fields added after runs were recorded: left out of the identity while empty, so the hash of
+# every run made before them stays what it was
+ADDED_WHEN_SET = ("judge_options",)
 
 
 class RunConfig(BaseModel):
@@ -29,6 +33,7 @@ class RunConfig(BaseModel):
     task: TaskName = "ier"
     prompt: str | None = None  # None: the task's default for each program
     judge: str | None = None  # None: the task's default judge
+    judge_options: dict[str, str | int | float | bool] = Field(default_factory=dict)  # validated by the judge
     model: str = "llamacpp:gemma3-270m"
     inputs: Literal["first", "all", "codemind"] = "first"  # codemind: the paper's own items
     limit: int | None = Field(default=None, ge=1)
@@ -50,6 +55,7 @@ class RunConfig(BaseModel):
     data_dir: Path | None = None
     out: Path | None = None
     no_cache: bool = False
+    eval: str | None = None  # the named evaluation this run was made from (a label: codemind.evals)
 
     def params(self, max_tokens: int | None, stop: list[str]) -> GenerationParams:
         return GenerationParams(
@@ -62,7 +68,11 @@ class RunConfig(BaseModel):
         )
 
     def identity(self) -> dict:
-        return self.model_dump(mode="json", exclude=OPERATIONAL)
+        ident = self.model_dump(mode="json", exclude=OPERATIONAL)
+        for key in ADDED_WHEN_SET:
+            if not ident[key]:
+                del ident[key]
+        return ident
 
     def hash(self) -> str:
         return content_hash("runconfig/v1", self.identity())[:16]

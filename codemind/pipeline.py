@@ -102,6 +102,8 @@ def make_judge(config: RunConfig, task_default: str, override: bool = True) -> J
     except KeyError as e:
         raise UserError(str(e)) from None
     options = {"mode": "input"} if config.task == "input" and name == "cruxeval" else {}
+    if override:  # the run's own judge takes the run's options; a stage's fixed judge does not
+        options.update(config.judge_options)
     return cls(**options)
 
 

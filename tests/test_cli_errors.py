@@ -30,7 +30,7 @@ from cli_helpers import assert_one_line_error, codemind
         (["rescore", "x.json", "--format", "other"], "unknown --format"),
         (["rescore", "x.json", "--rule", "1999"], "unknown --rule"),
         (["data", "verify", "nope"], "unknown benchmark 'nope'"),
-        (["run"], "Missing option"),
+        (["run"], "say what to run: --benchmark, --eval or --suite"),
     ],
 )
 def test_bad_input(args, pattern, tmp_path):

@@ -11,6 +11,7 @@ from typing import Sequence
 
 from pydantic import BaseModel
 
+from codemind.errors import UserError
 from codemind.registry import Registry
 from codemind.sandbox.base import Sandbox
 from codemind.schema import Item, Judgement
@@ -28,9 +29,25 @@ class Case(BaseModel):
 
 class Judge(ABC):
     name: str = "abstract"
+    allowed_options: frozenset[str] = frozenset()  # what --judge-arg / an evaluation's judge_options may set
 
     def __init__(self, **options):
+        """An option the judge does not know is a UserError: a typo must never silently
+        leave a run judged another way than its config says."""
+        unknown = set(options) - self.allowed_options
+        if unknown:
+            known = ", ".join(sorted(self.allowed_options)) or "none"
+            raise UserError(f"{self.name} judge: unknown option(s) {', '.join(sorted(unknown))} (known: {known})")
         self.options = options
+
+    def option(self, key: str, default, kind: type | tuple[type, ...]):
+        """An option's value, checked against its type (bool is not a number here)."""
+        value = self.options.get(key, default)
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if value is not None and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
+            want = " or ".join(k.__name__ for k in kinds)
+            raise UserError(f"{self.name} judge: option {key} must be {want}, not {value!r}")
+        return value
 
     @abstractmethod
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:

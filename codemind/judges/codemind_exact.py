@@ -44,6 +44,7 @@ def exact_match(prediction: str, reference: str) -> bool:
 @JUDGES.register("codemind-exact")
 class CodeMindExactJudge(Judge):
     name = "codemind-exact"
+    allowed_options = frozenset({"against"})
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -53,6 +53,7 @@ class CruxEvalJudge(Judge):
     """CRUXEval's assertion check. Every case gets an outcome; skipped -> wrong (cruxeval-skip)."""
 
     name = "cruxeval"
+    allowed_options = frozenset({"mode", "rule", "timeout", "cpu_time", "strict", "hash_seed"})
 
     def __init__(self, **options):
         super().__init__(**options)
@@ -63,10 +64,12 @@ class CruxEvalJudge(Judge):
         if rule not in RULES:
             raise UserError(f"cruxeval judge: rule must be one of {', '.join(RULES)}, not '{rule}'")
         self.mode, self.rule = mode, rule
-        self.timeout = float(options.get("timeout", TIMEOUT))
-        self.cpu_time = bool(options.get("cpu_time", False))
-        self.strict = bool(options.get("strict", True))
-        self.hash_seed = options.get("hash_seed", DEFAULT_HASH_SEED)
+        self.timeout = float(self.option("timeout", TIMEOUT, (int, float)))
+        if not 0 < self.timeout <= 600:
+            raise UserError(f"cruxeval judge: timeout must be in (0, 600] seconds, not {self.timeout}")
+        self.cpu_time = self.option("cpu_time", False, bool)
+        self.strict = self.option("strict", True, bool)
+        self.hash_seed = self.option("hash_seed", DEFAULT_HASH_SEED, int)
 
     def mode_for(self, case: Case) -> str:
         if self.mode:

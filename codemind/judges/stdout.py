@@ -60,10 +60,11 @@ def stdout_equal(predicted: str, expected: str, float_tol: float | None = None) 
 @JUDGES.register("stdout")
 class StdoutJudge(Judge):
     name = "stdout"
+    allowed_options = frozenset({"float_tol"})
 
     def __init__(self, **options):
         super().__init__(**options)
-        tol = options.get("float_tol")
+        tol = self.option("float_tol", None, (int, float))
         self.float_tol = None if tol is None else float(tol)
 
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:

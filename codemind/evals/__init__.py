@@ -1,0 +1,1 @@
+"""Named evaluations and suites, kept as data (TOML files in ``specs/`` and ``suites/``)."""

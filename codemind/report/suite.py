@@ -1,0 +1,88 @@
+"""The report of one suite directory: the CodeMind paper's tables for one model.
+
+- one row per evaluation (and stage: DER's synthesis/prediction/reference, SR's variants),
+  with accuracy and its 95% interval;
+- the CodeMind task summary: IER, input prediction, DER (pass@1, R_DER, IER on the reference
+  code, consistency), SR (each variant and the paired differences);
+- IER per program construct: accuracy on the programs that have each construct, one column
+  per IER evaluation, and with-vs-without effects pooled over them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from codemind.errors import UserError
+from codemind.evals.suite_run import read_record, suite_runs
+from codemind.report.metrics import load_samples, metrics
+
+
+def suite_report(path: Path, seed: int = 0, n_boot: int = 2000) -> dict:
+    from codemind.report.compare import construct_effects
+    from codemind.report.tasks_summary import summarize
+
+    record = read_record(path)
+    if record is None:
+        raise UserError(f"{path} is not a suite directory (no suite.json)")
+    runs = suite_runs(path)
+    if not runs:
+        raise UserError(f"suite directory {path} holds no samples yet")
+    samples = load_samples(runs, features=True)
+    name_of = {str(Path(path) / d): e for e, d in record.runs.items()}
+    for s in samples:
+        s["eval"] = name_of.get(s["run"], s["run"])
+        s.setdefault("stage", None)
+    ier = [s for s in samples if s["task"] == "ier"]
+    pooled = [{**s, "run": "ier"} for s in ier]  # effects over every IER evaluation at once
+    order = {e: i for i, e in enumerate(record.evals)}
+    rows = metrics(samples, by=["eval", "stage"], seed=seed, n_boot=n_boot)["metrics"]
+    rows.sort(key=lambda m: order.get(m["group"]["eval"], len(order)))  # the suite's order
+    result = {
+        "suite": record.suite,
+        "model": record.model,
+        "evals": [{"name": e, "run": record.runs[e], "status": record.status.get(e, "pending")} for e in record.evals],
+        "metrics": rows,
+        "outcomes": metrics(samples)["outcomes"],
+        "summary": summarize(samples),
+        "constructs": metrics(ier, by=["eval", "construct"], seed=seed, n_boot=n_boot)["metrics"] if ier else [],
+        "construct_effects": construct_effects(pooled, seed=seed, n_boot=n_boot) if ier else [],
+    }
+    return result
+
+
+def _pct(m: dict) -> str:
+    return f"{100 * m['accuracy']:.1f}"
+
+
+def render_suite(result: dict, fmt: str = "table") -> str:
+    from codemind.report.render import _ci, effect_rows, table_text
+    from codemind.report.tasks_summary import render_summary
+
+    parts = [f"Suite {result['suite']}, model {result['model']}"]
+    status = [[e["name"], e["status"]] for e in result["evals"] if e["status"] != "done"]
+    head = ["evaluation", "task", "benchmark", "language", "stage", "n", "correct", "accuracy", "95% CI"]
+    rows = []
+    for m in result["metrics"]:
+        lo, hi = m["ci_cluster"] if "ci_cluster" in m else (m["ci_low"], m["ci_high"])
+        rows.append([m["group"]["eval"], m["task"], m["benchmark"], m["language"], str(m["group"]["stage"] or ""),
+                     str(m["n"]), str(m["correct"]), _pct(m), _ci(lo, hi)])
+    parts.append(table_text(head, rows, fmt, "Per evaluation: accuracy (%) with 95% CI (by program where a "
+                                             "program has several samples)"))
+    if status:
+        parts.append(table_text(["evaluation", "status"], status, fmt, "Evaluations not done"))
+    parts.append("CodeMind tasks (accuracy %, n; SR differences with 95% bootstrap CI)\n"
+                 + render_summary(result["summary"]))
+    if result["constructs"]:
+        evals = list(dict.fromkeys(m["group"]["eval"] for m in result["constructs"]))
+        cells: dict[str, dict[str, str]] = defaultdict(dict)
+        for m in result["constructs"]:
+            cells[m["group"]["construct"]][m["group"]["eval"]] = f"{_pct(m)} ({m['n']})"
+        rows = [[c, *(cells[c].get(e, "") for e in evals)] for c in sorted(cells)]
+        parts.append(table_text(["construct", *evals], rows, fmt,
+                                "IER accuracy (%) on programs with each construct (n samples)"))
+    if result["construct_effects"]:
+        head, rows = effect_rows(result["construct_effects"])
+        parts.append(table_text(head, rows, fmt, "IER with vs without each construct, all IER evaluations pooled "
+                                                 "(CI of the difference: bootstrap over programs)"))
+    return "\n\n".join(parts)
