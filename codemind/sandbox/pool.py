@@ -292,10 +292,16 @@ class WorkerPool:
         errors: list[BaseException] = []
 
         def one(slot: int) -> None:
-            try:
-                self._client(0, slot)
-            except BaseException as e:
-                errors.append(e)
+            for attempt in range(2):  # a runner that fails to start once (its container removed
+                try:                  # under it, a slow engine) gets one more try
+                    self._client(0, slot)
+                    return
+                except Exception as e:
+                    if attempt:
+                        errors.append(e)
+                except BaseException as e:
+                    errors.append(e)
+                    return
 
         _in_threads(one, range(self.workers))
         if errors:
