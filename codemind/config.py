@@ -7,10 +7,11 @@ run can be resumed from another checkout or with more concurrency.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from codemind.schema import GenerationParams, Language, TaskName, content_hash
 
@@ -25,6 +26,9 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     benchmark: str
+    # sha256 of what a benchmark's name does not pin (the file of file:PATH), set by the pipeline
+    # from the adapter; absent from dumps (and so from the hash) for the built-in benchmarks
+    benchmark_sha256: str | None = None
     language: Language = "python"
     task: TaskName = "ier"
     prompt: str | None = None  # None: the task's default for each program
@@ -51,6 +55,13 @@ class RunConfig(BaseModel):
     out: Path | None = None
     no_cache: bool = False
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        data = handler(self)
+        if data.get("benchmark_sha256") is None:
+            data.pop("benchmark_sha256", None)  # so runs of the built-in benchmarks keep their hashes
+        return data
+
     def params(self, max_tokens: int | None, stop: list[str]) -> GenerationParams:
         return GenerationParams(
             temperature=self.temperature,
@@ -69,4 +80,9 @@ class RunConfig(BaseModel):
 
     def default_out(self) -> Path:
         model = self.model.replace("/", "_").replace(":", "-")[-60:]
-        return Path("results") / f"{self.benchmark}-{self.language}-{self.task}-{model}-{self.hash()[:8]}"
+        bench = self.benchmark
+        if ":" in bench:  # file:PATH -> file-<file name without suffix>; the hash tells two files apart
+            kind, _, arg = bench.partition(":")
+            bench = f"{kind}-{Path(arg).stem or 'programs'}"
+        bench = re.sub(r"[^\w.+-]+", "_", bench)
+        return Path("results") / f"{bench}-{self.language}-{self.task}-{model}-{self.hash()[:8]}"

@@ -36,6 +36,12 @@ class Benchmark(ABC):
         """Data file -> sha256 of what load() read, for the run manifest."""
         return dict(self._files)
 
+    def content_digest(self) -> str | None:
+        """A digest of data the benchmark's name does not pin, for the run's configuration hash:
+        None for the built-in benchmarks (their manifests pin every file by sha256), the
+        file's sha256 for ``file:PATH``."""
+        return None
+
 
 BENCHMARKS: Registry[type[Benchmark]] = Registry(
     "benchmark",
