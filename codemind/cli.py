@@ -51,7 +51,8 @@ def _config(**kwargs):
 
 @app.command()
 def run(
-    benchmark: str = typer.Option(..., "--benchmark", "-b", help="humaneval, mbpp, mbpp-full, cruxeval, ..."),
+    benchmark: str = typer.Option(..., "--benchmark", "-b",
+                                  help="humaneval, mbpp, mbpp-full, cruxeval, ..., or file:PATH (your own programs)"),
     language: str = typer.Option("python", help="python or java"),
     task: str = typer.Option("ier", help="ier, der, sr or input"),
     prompt: Optional[str] = typer.Option(None, help="prompt template id (default: the task's)"),
@@ -215,7 +216,7 @@ def rescore(
 
 @data_app.command("verify")
 def data_verify(
-    benchmark: str = typer.Argument(...),
+    benchmark: str = typer.Argument(..., help="a benchmark name, or file:PATH (your own programs)"),
     language: str = typer.Option("python"),
     inputs: str = typer.Option("all", help="first or all inputs per program"),
     no_cache: bool = typer.Option(False, "--no-cache", help="execute everything again"),
@@ -225,7 +226,6 @@ def data_verify(
 ) -> None:
     """Execute all ground truth of a benchmark and report label noise."""
     from codemind.groundtruth import verify
-    from codemind.sandbox import open_sandbox
 
     if language not in ("python", "java"):
         raise UserError(f"unknown --language '{language}' (python or java)")
@@ -234,9 +234,9 @@ def data_verify(
     from codemind.benchmarks.base import BENCHMARKS
 
     BENCHMARKS.get(benchmark)  # unknown name: fail before starting a sandbox
-    with open_sandbox(sandbox) as sb:
-        result = verify(benchmark, data_dir=data_dir, sandbox=sb, use_cache=not no_cache, language=language,
-                        inputs=inputs)
+    # the sandbox starts once the programs have loaded: a malformed programs file fails first
+    result = verify(benchmark, data_dir=data_dir, use_cache=not no_cache, language=language, inputs=inputs,
+                    sandbox_kind=sandbox)
     if as_json:
         print(json.dumps(result, indent=2))
     else:

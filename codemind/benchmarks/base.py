@@ -56,5 +56,6 @@ BENCHMARKS: Registry[type[Benchmark]] = Registry(
         "avatar-latest": "codemind.benchmarks.avatar",
         "avatar-full": "codemind.benchmarks.avatar",
         "humaneval-x": "codemind.benchmarks.humaneval_x",
+        "file:PATH": "codemind.benchmarks.file",  # a researcher's own programs (JSONL)
     },
 )
