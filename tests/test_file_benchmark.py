@@ -285,7 +285,7 @@ def test_python_every_task_end_to_end(tmp_path, docker_ready):
 @pytest.mark.docker
 def test_java_function_and_stdin_programs_end_to_end(tmp_path, docker_ready):
     path = write(tmp_path / "progs.jsonl", PYTHON + JAVA)
-    manifest, samples, script = _run(tmp_path, path, "java", "ier")
+    _, samples, script = _run(tmp_path, path, "java", "ier")
     assert _outcomes(samples) == {
         "Calc#0/ier": ("correct", "6\n", "ok"),
         "Calc#1/ier": ("wrong_value", "4\n", "label_mismatch"),

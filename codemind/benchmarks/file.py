@@ -62,8 +62,6 @@ from codemind.benchmarks.stdin_common import stdin_program
 from codemind.errors import UserError
 from codemind.schema import Program, TestInput
 
-FIELDS = ("id", "language", "kind", "source", "entry_point", "inputs", "spec", "tests", "meta")
-
 
 class LineInput(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -124,8 +122,8 @@ def _pydantic_problem(e: ValidationError) -> LineError:
     if kind == "missing":
         return LineError(field, "missing (required)")
     if kind == "extra_forbidden":
-        allowed = ", ".join(LineInput.model_fields if len(loc) > 1 and loc[0] == "inputs" else FIELDS)
-        return LineError(field, f"unknown field (allowed: {allowed}; your own data goes in 'meta')")
+        allowed = ", ".join(LineInput.model_fields if len(loc) > 1 and loc[0] == "inputs" else Line.model_fields)
+        return LineError(field, f"unknown field (allowed: {allowed}; data of your own goes in the program's 'meta')")
     if kind == "literal_error":
         return LineError(field, "must be " + err["msg"].removeprefix("Input should be "))
     if field == "tests" and kind in ("string_type", "list_type"):
@@ -382,7 +380,7 @@ class ProgramsFile(Benchmark):
                 counts[line.language] = counts.get(line.language, 0) + 1
             have = ", ".join(f"{c} {lang}" for lang, c in sorted(counts.items()))
             raise UserError(f"{self.shown} has no {self.language} programs ({have}; pass --language "
-                            f"{sorted(counts)[0]})")
+                            f"{min(counts)})")
         return [self._program(n, line) for n, line in chosen]
 
     def _program(self, n: int, line: Line) -> Program:
