@@ -66,7 +66,7 @@ def _pairs(values: list[str] | None, flag: str) -> dict:
 
 @app.command()
 def run(
-    benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b", help="humaneval, mbpp, mbpp-full, cruxeval, ..."),
+    benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b", help="humaneval, mbpp, mbpp-full, cruxeval, ..., or file:PATH (your own programs)"),
     eval_names: Optional[List[str]] = typer.Option(None, "--eval", help="a named evaluation (codemind list evals); "
                                                    "repeat for several; or a path to your own .toml"),
     suite: Optional[str] = typer.Option(None, help="a named suite of evaluations (codemind list suites)"),
@@ -308,7 +308,7 @@ def rescore(
 
 @data_app.command("verify")
 def data_verify(
-    benchmark: str = typer.Argument(...),
+    benchmark: str = typer.Argument(..., help="a benchmark name, or file:PATH (your own programs)"),
     language: str = typer.Option("python"),
     inputs: str = typer.Option("all", help="first or all inputs per program"),
     no_cache: bool = typer.Option(False, "--no-cache", help="execute everything again"),
@@ -318,7 +318,6 @@ def data_verify(
 ) -> None:
     """Execute all ground truth of a benchmark and report label noise."""
     from codemind.groundtruth import verify
-    from codemind.sandbox import open_sandbox
 
     if language not in ("python", "java"):
         raise UserError(f"unknown --language '{language}' (python or java)")
@@ -327,9 +326,9 @@ def data_verify(
     from codemind.benchmarks.base import BENCHMARKS
 
     BENCHMARKS.get(benchmark)  # unknown name: fail before starting a sandbox
-    with open_sandbox(sandbox) as sb:
-        result = verify(benchmark, data_dir=data_dir, sandbox=sb, use_cache=not no_cache, language=language,
-                        inputs=inputs)
+    # the sandbox starts once the programs have loaded: a malformed programs file fails first
+    result = verify(benchmark, data_dir=data_dir, use_cache=not no_cache, language=language, inputs=inputs,
+                    sandbox_kind=sandbox)
     if as_json:
         print(json.dumps(result, indent=2))
     else:

@@ -7,6 +7,7 @@ run can be resumed from another checkout or with more concurrency.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -22,13 +23,16 @@ OPERATIONAL = {
 }
 # fields added after runs were recorded: left out of the identity while empty, so the hash of
 # every run made before them stays what it was
-ADDED_WHEN_SET = ("judge_options",)
+ADDED_WHEN_SET = ("benchmark_sha256", "judge_options")
 
 
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     benchmark: str
+    # sha256 of what a benchmark's name does not pin (the file of file:PATH), set by the pipeline
+    # from the adapter; None (and so not in the hash) for the built-in benchmarks
+    benchmark_sha256: str | None = None
     language: Language = "python"
     task: TaskName = "ier"
     prompt: str | None = None  # None: the task's default for each program
@@ -79,4 +83,9 @@ class RunConfig(BaseModel):
 
     def default_out(self) -> Path:
         model = self.model.replace("/", "_").replace(":", "-")[-60:]
-        return Path("results") / f"{self.benchmark}-{self.language}-{self.task}-{model}-{self.hash()[:8]}"
+        bench = self.benchmark
+        if ":" in bench:  # file:PATH -> file-<file name without suffix>; the hash tells two files apart
+            kind, _, arg = bench.partition(":")
+            bench = f"{kind}-{Path(arg).stem or 'programs'}"
+        bench = re.sub(r"[^\w.+-]+", "_", bench)
+        return Path("results") / f"{bench}-{self.language}-{self.task}-{model}-{self.hash()[:8]}"

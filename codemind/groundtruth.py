@@ -236,9 +236,11 @@ def verify(
     language: str = "python",
     inputs: str = "first",
     progress: Progress | None = None,
+    sandbox_kind: str | None = None,
 ) -> dict:
     """Execute all ground truth of a benchmark: the JSON of ``codemind data verify B --json``
-    (DESIGN.md §3) plus the ids behind each count."""
+    (DESIGN.md §3) plus the ids behind each count. Without ``sandbox`` one of ``sandbox_kind``
+    (None: the default) is opened once the programs have loaded, so bad data fails first."""
     from codemind.benchmarks.base import BENCHMARKS
     from codemind.registry import UnknownName
 
@@ -251,7 +253,7 @@ def verify(
     if sandbox is None:
         from codemind.sandbox import open_sandbox
 
-        with open_sandbox(None) as sb:
+        with open_sandbox(sandbox_kind) as sb:
             truths = execute_ground_truth(programs, sb, use_cache=use_cache, progress=progress)
             sandbox_name = sb.name
     else:

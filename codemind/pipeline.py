@@ -46,7 +46,9 @@ class RunResult:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
-def load_programs(config: RunConfig) -> tuple[list[Program], dict[str, str]]:
+def load_programs(config: RunConfig) -> tuple[list[Program], dict[str, str], str | None]:
+    """The run's programs, the data files they were read from (file -> sha256) and the digest
+    of data the benchmark's name does not pin (Benchmark.content_digest)."""
     inputs = "all" if config.inputs == "codemind" else config.inputs
     try:
         bench = BENCHMARKS.get(config.benchmark)(
@@ -59,7 +61,7 @@ def load_programs(config: RunConfig) -> tuple[list[Program], dict[str, str]]:
         programs = with_codemind_inputs(programs, config.benchmark, config.data_dir)
     if config.limit:
         programs = programs[: config.limit]
-    return programs, bench.data_files()
+    return programs, bench.data_files(), bench.content_digest()
 
 
 def package_versions() -> dict[str, str]:
@@ -184,13 +186,14 @@ def _batches(gens: Iterable[Generation]) -> Iterator[list[Generation]]:
 def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     progress = progress or Progress(enabled=False)
     task = TASKS.get(config.task)()
-    programs, data_files = load_programs(config)
+    programs, data_files, digest = load_programs(config)
     if not programs:
         raise UserError(f"benchmark {config.benchmark} has no programs to run")
     prompt_id = config.prompt
 
     # everything that can be wrong with the command line fails here, before any execution
-    config = config.model_copy(update={"sandbox": resolve_sandbox(config.sandbox)})
+    # (an edited programs file is another configuration: its sha256 is part of the hash)
+    config = config.model_copy(update={"sandbox": resolve_sandbox(config.sandbox), "benchmark_sha256": digest})
     out = config.out or config.default_out()
     store = RunDir(out)
     store.check(config.hash(), config.model_dump(mode="json"))

@@ -36,6 +36,12 @@ class Benchmark(ABC):
         """Data file -> sha256 of what load() read, for the run manifest."""
         return dict(self._files)
 
+    def content_digest(self) -> str | None:
+        """A digest of data the benchmark's name does not pin, for the run's configuration hash:
+        None for the built-in benchmarks (their manifests pin every file by sha256), the
+        file's sha256 for ``file:PATH``."""
+        return None
+
 
 BENCHMARKS: Registry[type[Benchmark]] = Registry(
     "benchmark",
@@ -50,5 +56,6 @@ BENCHMARKS: Registry[type[Benchmark]] = Registry(
         "avatar-latest": "codemind.benchmarks.avatar",
         "avatar-full": "codemind.benchmarks.avatar",
         "humaneval-x": "codemind.benchmarks.humaneval_x",
+        "file:PATH": "codemind.benchmarks.file",  # a researcher's own programs (JSONL)
     },
 )
