@@ -132,6 +132,16 @@ def test_prompt_too_long_is_an_api_error_and_the_run_goes_on(gemma):
     assert gens["short"].error_kind is None and gens["short"].text is not None
 
 
+def test_a_file_that_is_no_model_is_one_user_error(tmp_path):
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama_cpp is not installed")
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a model\n" * 100)
+    with pytest.raises(UserError, match="llama.cpp could not load .*junk.gguf") as err:
+        BACKENDS.get("llamacpp")(str(junk), GenerationParams()).load()
+    assert "\n" not in str(err.value)
+
+
 def test_bad_configuration():
     B = BACKENDS.get("llamacpp")
     with pytest.raises(UserError, match="no GGUF file"):

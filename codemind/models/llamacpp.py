@@ -10,8 +10,11 @@ another (llama.cpp already uses every core for one request).
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -57,12 +60,37 @@ def resolve_model_path(spec: str) -> Path:
     return path
 
 
+# llama.cpp logs through one process-wide callback. llama-cpp-python's own prints every
+# warning (`llama_kv_cache_iswa: ...`, `load: control-looking token ...`) even with
+# verbose=False, because its level table predates ggml's renumbering; ours keeps the lines
+# (the last ones explain a failed load) and prints them only for verbose backends.
+LLAMA_LOG_TAIL: deque[str] = deque(maxlen=64)
+_log_state = {"callback": None, "verbose": False}
+
+
+def quiet_llama_logs(llama_cpp: Any, verbose: bool = False) -> None:
+    """Route llama.cpp's log lines to LLAMA_LOG_TAIL (and stderr when verbose)."""
+    _log_state["verbose"] = verbose
+    if _log_state["callback"] is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: Any) -> None:
+        line = text.decode("utf-8", "replace")
+        LLAMA_LOG_TAIL.append(line)
+        if _log_state["verbose"]:
+            sys.stderr.write(line)
+
+    _log_state["callback"] = callback  # kept referenced: llama.cpp holds the raw pointer
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
+
 @BACKENDS.register("llamacpp")
 class LlamaCppBackend(Backend):
     """Options: n_ctx (4096), n_threads (all cores), n_gpu_layers (0), chat (True: chat
     template via create_chat_completion; False: raw completion; default: the alias's
     entry, else True), chat_format (a llama-cpp-python format name; default: the alias's
-    entry, else the GGUF's own template), verbose."""
+    entry, else the GGUF's own template), verbose (llama.cpp's log lines on stderr)."""
 
     name = "llamacpp"
     allowed_options = frozenset(_OPTIONS)
@@ -105,18 +133,25 @@ class LlamaCppBackend(Backend):
             # before the library loads; an explicit user setting wins.
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
+                import llama_cpp
                 from llama_cpp import Llama
             except ImportError:
                 raise UserError(f"llama-cpp-python is not installed; {INSTALL_HINT}") from None
-            self._llm = Llama(
-                model_path=str(self.path),
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_gpu_layers=self.n_gpu_layers,
-                seed=self.params.seed if self.params.seed is not None else -1,
-                chat_format=self.chat_format,
-                verbose=self.verbose,
-            )
+            quiet_llama_logs(llama_cpp, self.verbose)
+            try:
+                self._llm = Llama(
+                    model_path=str(self.path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_gpu_layers=self.n_gpu_layers,
+                    seed=self.params.seed if self.params.seed is not None else -1,
+                    chat_format=self.chat_format,
+                    verbose=self.verbose,
+                )
+            except (ValueError, RuntimeError) as exc:  # not a GGUF, unknown architecture, ...
+                errors = [line.strip() for line in LLAMA_LOG_TAIL if "error" in line.lower()]
+                why = f" ({errors[-1]})" if errors else ""
+                raise UserError(f"llama.cpp could not load {self.path}: {exc}{why}".splitlines()[0]) from None
         return self._llm
 
     def generate(self, requests: Iterable[GenRequest]) -> Iterator[Generation]:
