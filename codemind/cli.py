@@ -57,6 +57,9 @@ def run(
     prompt: Optional[str] = typer.Option(None, help="prompt template id (default: the task's)"),
     judge: Optional[str] = typer.Option(None, help="value, cruxeval, codemind-exact, stdout"),
     model: Optional[str] = typer.Option(None, help="openai:M, vllm:PATH, llamacpp:PATH_OR_ALIAS, replay:FILE"),
+    model_arg: Optional[List[str]] = typer.Option(
+        None, "--model-arg", help="KEY=VALUE option of the model backend, repeatable (e.g. n_ctx=4096, chat=false); "
+                                  "values are JSON scalars when they parse, else strings"),
     base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible server URL"),
     api_key_env: Optional[str] = typer.Option(None, help="env var holding the API key"),
     endpoint: Optional[str] = typer.Option(None, help="chat or completions (openai: models; default chat)"),
@@ -79,11 +82,13 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
 ) -> None:
     """Evaluate a model on a benchmark task; resumable: rerun the same command to continue."""
+    from codemind.models.base import parse_model_args
     from codemind.pipeline import run as run_pipeline
     from codemind.ui import Progress
 
     config = _config(
         benchmark=benchmark, language=language, task=task, prompt=prompt, judge=judge, model=model,
+        model_args=parse_model_args(model_arg or []),
         base_url=base_url, api_key_env=api_key_env, endpoint=endpoint, limit=limit, samples=samples, temperature=temperature,
         top_p=top_p, max_tokens=max_tokens, seed=seed, inputs=inputs, extraction=extraction, sandbox=sandbox,
         workers=workers, max_concurrency=max_concurrency, data_dir=data_dir, out=out, no_cache=no_cache,

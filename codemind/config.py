@@ -8,7 +8,7 @@ run can be resumed from another checkout or with more concurrency.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +43,9 @@ class RunConfig(BaseModel):
     extraction: Literal["auto", "exact", "lenient"] = "auto"
     sandbox: Literal["docker", "process"] | None = None
     endpoint: Literal["chat", "completions"] | None = None  # OpenAI-compatible servers: which API
+    # the backend's own options (`--model-arg KEY=VALUE`, e.g. n_ctx=4096, chat=false), checked
+    # by the backend; all of them are in the hash, since most can change the answers
+    model_args: dict[str, Union[bool, int, float, str, None]] = Field(default_factory=dict)
     # operational
     base_url: str | None = None
     api_key_env: str | None = None
@@ -63,7 +66,8 @@ class RunConfig(BaseModel):
         )
 
     def identity(self) -> dict:
-        return self.model_dump(mode="json", exclude=OPERATIONAL)
+        # no model args: left out, so runs made before the field existed keep their hash
+        return self.model_dump(mode="json", exclude=OPERATIONAL | (set() if self.model_args else {"model_args"}))
 
     def hash(self) -> str:
         return content_hash("runconfig/v1", self.identity())[:16]

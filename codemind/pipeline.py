@@ -72,6 +72,8 @@ def package_versions() -> dict[str, str]:
 
 
 def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> Backend:
+    """The backend of the model spec with its options: the run's operational settings, then
+    --model-arg's (validated by the backend itself)."""
     kind, model = parse_spec(config.model)
     try:
         cls = BACKENDS.get(kind)
@@ -86,6 +88,8 @@ def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> 
         if kind != "openai":
             raise UserError(f"--endpoint applies to openai: models, not {kind}:")
         options["endpoint"] = config.endpoint
+    cls.check_options(config.model_args)  # before None values are dropped as unset
+    options.update(config.model_args)
     backend = cls(model, config.params(max_tokens, stop), **options)
     if kind == "replay" or config.no_cache:
         return backend

@@ -72,6 +72,10 @@ def test_engine_logs_stay_off_the_terminal(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert llama_log_lines(proc.stderr) == [], proc.stderr
     assert "llama_kv_cache" not in proc.stderr and "control-looking token" not in proc.stderr
+    verbose = codemind("run", "--benchmark", "cruxeval", "--limit", "1", "--sandbox", "process", "--out",
+                       tmp_path / "verbose", "--model", "llamacpp:gemma3-270m", "--max-tokens", "8", "--no-cache",
+                       "--model-arg", "verbose=true", "--json")
+    assert verbose.returncode == 0 and llama_log_lines(verbose.stderr)  # asked for: shown
 
 
 @pytest.mark.parametrize("task,bench,stages", [

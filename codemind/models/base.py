@@ -7,6 +7,7 @@ when a run is killed) and API backends can overlap requests.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from importlib import metadata
 from typing import Any, Iterable, Iterator
@@ -19,19 +20,27 @@ from codemind.schema import GenerationParams, GenRequest, Generation
 class Backend(ABC):
     name: str = "abstract"
     chat: bool = False  # True: prompts go as a user message; False: raw completion text
-    allowed_options: frozenset[str] | None = None  # None: any option is accepted
+    # The options it takes (from the pipeline and from `--model-arg KEY=VALUE`); None: any.
+    allowed_options: frozenset[str] | None = None
 
     def __init__(self, model: str, params: GenerationParams, **options):
         """Options set to None are dropped (unset CLI flags); an option the backend does not
         know is a UserError, so a typo never silently changes a run."""
         options = {k: v for k, v in options.items() if v is not None}
-        if self.allowed_options is not None:
-            unknown = set(options) - self.allowed_options
-            if unknown:
-                raise UserError(f"{self.name} backend: unknown option(s) {', '.join(sorted(unknown))}")
+        self.check_options(options)
         self.model = model
         self.params = params
         self.options = options
+
+    @classmethod
+    def check_options(cls, names: Iterable[str]) -> None:
+        """A UserError naming the options this backend does not take."""
+        if cls.allowed_options is None:
+            return
+        unknown = set(names) - cls.allowed_options
+        if unknown:
+            raise UserError(f"{cls.name} backend: unknown option(s) {', '.join(sorted(unknown))} "
+                            f"(known: {', '.join(sorted(cls.allowed_options)) or 'none'})")
 
     def identity(self) -> dict:
         """Recorded in the manifest and part of the generation-cache key."""
@@ -63,6 +72,25 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if not sep:
         return kind, ""
     return kind, model
+
+
+def parse_model_args(pairs: Iterable[str]) -> dict[str, Any]:
+    """`KEY=VALUE` strings (from --model-arg) -> options. A value that parses as a JSON
+    scalar is that (4096, 0.5, true, null, "quoted"); anything else is the string itself."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"--model-arg expects KEY=VALUE, not {pair!r}")
+        if key in out:
+            raise UserError(f"--model-arg {key} is given twice")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        out[key] = value if isinstance(value, (str, int, float, bool)) or value is None else raw
+    return out
 
 
 # ---------------------------------------------------------------- helpers every backend shares

@@ -125,6 +125,7 @@ def _generic(records: list[dict], path: Path) -> tuple[dict[Key, str], set[str]]
 class Replay(Backend):
     name = "replay"
     chat = True
+    allowed_options = frozenset({"max_concurrency"})  # passed to every backend; nothing to tune
 
     def __init__(self, model: str, params: GenerationParams, **options):
         super().__init__(model, params, **options)
