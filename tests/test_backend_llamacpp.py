@@ -66,7 +66,7 @@ def test_default_spec_resolves_to_the_pinned_gguf(coder):
 
 
 def test_coder_answers_in_chat_with_its_own_template(coder):
-    assert coder.chat
+    assert coder.chat and coder.capabilities.extraction == "lenient"
     reqs = [
         req("rep", "What does print('ab' * 2) print? Answer with the output only."),
         req("len", "What is len('hello')? Answer with the number only.", system="You are a Python expert."),

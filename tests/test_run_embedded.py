@@ -55,7 +55,9 @@ def test_default_model_is_the_embedded_one(tmp_path):
     assert llama_log_lines(proc.stderr) == [] and proc.stderr.strip() == "", proc.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["model"] == "llamacpp:qwen2.5-coder-0.5b"
+    assert manifest["model_label"] == "llamacpp:qwen2.5-coder-0.5b"
     assert manifest["backend"]["backend"] == "llamacpp" and manifest["backend"]["chat"] is True
+    assert manifest["capabilities"]["extraction"] == "lenient"
     samples = _samples(out)
     assert [s["raw"] is not None and s["outcome"] != "api_error" for s in samples] == [True, True], samples
     again = codemind(*args)

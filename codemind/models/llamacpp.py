@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, sampling_args
+from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, path_label, sampling_args
 from codemind.models.gguf import aliases, ensure, sha256_file
 from codemind.schema import GenerationParams, GenRequest, Generation
 
@@ -113,6 +113,10 @@ class LlamaCppBackend(Backend):
         if self._sha256 is None:
             self._sha256 = sha256_file(self.path)
         return self._sha256
+
+    @classmethod
+    def label_for(cls, model: str) -> str:
+        return path_label(cls.name, model)
 
     def identity(self) -> dict:
         return {
