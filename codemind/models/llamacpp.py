@@ -28,8 +28,9 @@ from codemind.schema import GenerationParams, GenRequest, Generation
 # in under 5 minutes on 2 cores. Measured on the 2-core CI machine (AMD EPYC, AVX2) while
 # other jobs shared it (load average 4-6), so CPU seconds are the fair figure (wall time on
 # 2 free cores is about CPU-s / 2):
-#   qwen2.5-coder-0.5b  50 items: 334 CPU-s, ~3 min on 2 free cores (6:52 wall at that
-#                       load), 15/50 correct; 44 prompt and 25 generated tok/s at that load
+#   qwen2.5-coder-0.5b  50 items: 283-334 CPU-s (two runs), ~2.5-3 min on 2 free cores
+#                       (6:12-6:52 wall at that load), 15/50 correct; 44 prompt and 25
+#                       generated tok/s at that load
 #                       (80 and 13-23 measured on a quieter machine): ~4 min at worst
 #   qwen2.5-coder-1.5b  10 items: 142 CPU-s, so ~710 CPU-s for 50: ~6 min on 2 free cores
 #                       (23 min at that load), 4/10 correct (the 0.5B too): too slow; 23 prompt and ~4
