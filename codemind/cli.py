@@ -49,21 +49,6 @@ def _config(**kwargs):
         raise UserError(f"invalid --{where.replace('_', '-')}: {err['msg']}") from None
 
 
-def _pairs(values: list[str] | None, flag: str) -> dict:
-    """KEY=VALUE options; a value that parses as a JSON scalar (number, true/false) is one."""
-    out: dict = {}
-    for text in values or []:
-        key, sep, raw = text.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"{flag} wants KEY=VALUE, not '{text}'")
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
-        out[key.strip()] = value if isinstance(value, (str, int, float, bool)) else raw
-    return out
-
-
 @app.command()
 def run(
     benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b", help="humaneval, mbpp, mbpp-full, cruxeval, ..., or file:PATH (your own programs)"),
@@ -76,6 +61,9 @@ def run(
     judge: Optional[str] = typer.Option(None, help="value, cruxeval, codemind-exact, stdout"),
     judge_arg: Optional[List[str]] = typer.Option(None, "--judge-arg", help="KEY=VALUE option of the judge (repeat)"),
     model: Optional[str] = typer.Option(None, help="openai:M, vllm:PATH, llamacpp:PATH_OR_ALIAS, replay:FILE"),
+    model_arg: Optional[List[str]] = typer.Option(
+        None, "--model-arg", help="KEY=VALUE option of the model backend, repeatable (e.g. n_ctx=4096, chat=false); "
+                                  "values are JSON scalars when they parse, else strings"),
     base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible server URL"),
     api_key_env: Optional[str] = typer.Option(None, help="env var holding the API key"),
     endpoint: Optional[str] = typer.Option(None, help="chat or completions (openai: models; default chat)"),
@@ -99,12 +87,13 @@ def run(
 ) -> None:
     """Evaluate a model on a benchmark task, a named evaluation or a suite; resumable: rerun the
     same command to continue."""
+    from codemind.config import parse_options
     from codemind.pipeline import run as run_pipeline
     from codemind.ui import Progress
 
     question = dict(benchmark=benchmark, language=language, task=task, prompt=prompt, judge=judge, inputs=inputs,
-                    extraction=extraction, judge_options=_pairs(judge_arg, "--judge-arg") or None)
-    rest = dict(model=model, base_url=base_url, api_key_env=api_key_env, endpoint=endpoint, limit=limit,
+                    extraction=extraction, judge_options=parse_options(judge_arg or [], "--judge-arg") or None)
+    rest = dict(model=model, model_args=parse_options(model_arg or [], "--model-arg") or None, base_url=base_url, api_key_env=api_key_env, endpoint=endpoint, limit=limit,
                 samples=samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
                 sandbox=sandbox, workers=workers, max_concurrency=max_concurrency, data_dir=data_dir,
                 no_cache=no_cache)

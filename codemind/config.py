@@ -7,12 +7,15 @@ run can be resumed from another checkout or with more concurrency.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Iterable, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from codemind.models.llamacpp import DEFAULT_MODEL_SPEC
+from codemind.errors import UserError
 from codemind.schema import GenerationParams, Language, TaskName, content_hash
 
 # fields that do not change a run's numbers
@@ -23,7 +26,26 @@ OPERATIONAL = {
 }
 # fields added after runs were recorded: left out of the identity while empty, so the hash of
 # every run made before them stays what it was
-ADDED_WHEN_SET = ("benchmark_sha256", "judge_options")
+ADDED_WHEN_SET = ("benchmark_sha256", "judge_options", "model_args")
+
+
+def parse_options(pairs: Iterable[str], flag: str) -> dict[str, Any]:
+    """`KEY=VALUE` strings (--model-arg, --judge-arg) -> options. A value that parses as a JSON
+    scalar is that (4096, 0.5, true, null, "quoted"); anything else is the string itself."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UserError(f"{flag} expects KEY=VALUE, not {pair!r}")
+        if key in out:
+            raise UserError(f"{flag} {key} is given twice")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        out[key] = value if isinstance(value, (str, int, float, bool)) or value is None else raw
+    return out
 
 
 class RunConfig(BaseModel):
@@ -37,8 +59,8 @@ class RunConfig(BaseModel):
     task: TaskName = "ier"
     prompt: str | None = None  # None: the task's default for each program
     judge: str | None = None  # None: the task's default judge
-    judge_options: dict[str, str | int | float | bool] = Field(default_factory=dict)  # validated by the judge
-    model: str = "llamacpp:gemma3-270m"
+    judge_options: dict[str, Union[bool, int, float, str, None]] = Field(default_factory=dict)  # validated by the judge
+        model: str = DEFAULT_MODEL_SPEC  # the embedded model (codemind/models/llamacpp.py)
     inputs: Literal["first", "all", "codemind"] = "first"  # codemind: the paper's own items
     limit: int | None = Field(default=None, ge=1)
     samples: int = Field(default=1, ge=1)
@@ -51,6 +73,9 @@ class RunConfig(BaseModel):
     extraction: Literal["auto", "exact", "lenient"] = "auto"
     sandbox: Literal["docker", "process"] | None = None
     endpoint: Literal["chat", "completions"] | None = None  # OpenAI-compatible servers: which API
+    # the backend's own options (`--model-arg KEY=VALUE`, e.g. n_ctx=4096, chat=false), checked
+    # by the backend; all of them are in the hash, since most can change the answers
+    model_args: dict[str, Union[bool, int, float, str, None]] = Field(default_factory=dict)
     # operational
     base_url: str | None = None
     api_key_env: str | None = None

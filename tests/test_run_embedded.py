@@ -1,8 +1,10 @@
-"""Real models end to end: the embedded Gemma 3 270M in-process (the default model) and
-behind `python -m llama_cpp.server`, reached through the openai backend over HTTP.
+"""Real models end to end: the embedded default (Qwen2.5-Coder 0.5B Instruct) and Gemma 3
+270M in-process, and Gemma behind `python -m llama_cpp.server`, reached through the openai
+backend over HTTP.
 
-The model is weak, so these tests assert that every sample is generated and judged (no
-api_error, nothing lost), not that the answers are right.
+The models are weak, so these tests assert that every sample is generated and judged (no
+api_error, nothing lost), not that the answers are right; and that none of llama.cpp's own
+log lines reaches the terminal (the process's fd 2).
 """
 
 from __future__ import annotations
@@ -38,16 +40,44 @@ def test_ier_through_llama_cpp_server(llama_server, tmp_path):  # noqa: F811
     assert report["metrics"][0]["n"] == 3
 
 
+def llama_log_lines(stderr: str) -> list[str]:
+    """Lines on stderr that llama.cpp/ggml wrote (they start with llama_, ggml_, load: ...)."""
+    marks = ("llama", "ggml", "load:", "print_info:", "load_tensors:", "graph_", "sched_", "gguf", "init_")
+    return [line for line in stderr.splitlines() if line.strip().lower().startswith(marks)]
+
+
 def test_default_model_is_the_embedded_one(tmp_path):
     out = tmp_path / "run"
-    proc = codemind("run", "--benchmark", "cruxeval", "--limit", "2", "--sandbox", "process", "--out", out, "--json")
+    args = ("run", "--benchmark", "cruxeval", "--limit", "2", "--max-tokens", "32", "--sandbox", "process",
+            "--out", out, "--json")
+    proc = codemind(*args)
     assert proc.returncode == 0, proc.stderr
+    assert llama_log_lines(proc.stderr) == [] and proc.stderr.strip() == "", proc.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["config"]["model"] == "llamacpp:gemma3-270m"
-    assert manifest["backend"]["backend"] == "llamacpp"
-    assert [s["raw"] is not None for s in _samples(out)] == [True, True]
-    again = codemind("run", "--benchmark", "cruxeval", "--limit", "2", "--sandbox", "process", "--out", out, "--json")
+    assert manifest["config"]["model"] == "llamacpp:qwen2.5-coder-0.5b"
+    assert manifest["model_label"] == "llamacpp:qwen2.5-coder-0.5b"
+    assert manifest["backend"]["backend"] == "llamacpp" and manifest["backend"]["chat"] is True
+    assert manifest["capabilities"]["extraction"] == "lenient"
+    samples = _samples(out)
+    assert [s["raw"] is not None and s["outcome"] != "api_error" for s in samples] == [True, True], samples
+    again = codemind(*args)
     assert again.returncode == 0 and len(_samples(out)) == 2  # resumed: nothing repeated
+
+
+def test_engine_logs_stay_off_the_terminal(tmp_path):
+    """Gemma's load warns (`llama_kv_cache_iswa: using full-size SWA cache`, `load:
+    control-looking token`) at a level llama-cpp-python's own logger prints even with
+    verbose=False; the progress display (not --json) runs too."""
+    out = tmp_path / "run"
+    proc = codemind("run", "--benchmark", "cruxeval", "--limit", "1", "--sandbox", "process", "--out", out,
+                    "--model", "llamacpp:gemma3-270m", "--max-tokens", "8")
+    assert proc.returncode == 0, proc.stderr
+    assert llama_log_lines(proc.stderr) == [], proc.stderr
+    assert "llama_kv_cache" not in proc.stderr and "control-looking token" not in proc.stderr
+    verbose = codemind("run", "--benchmark", "cruxeval", "--limit", "1", "--sandbox", "process", "--out",
+                       tmp_path / "verbose", "--model", "llamacpp:gemma3-270m", "--max-tokens", "8", "--no-cache",
+                       "--model-arg", "verbose=true", "--json")
+    assert verbose.returncode == 0 and llama_log_lines(verbose.stderr)  # asked for: shown
 
 
 @pytest.mark.parametrize("task,bench,stages", [
@@ -56,9 +86,10 @@ def test_default_model_is_the_embedded_one(tmp_path):
     ("input", "cruxeval", {None}),
 ])
 def test_tasks_with_the_embedded_model(tmp_path, task, bench, stages):
+    """Every task's stages with a real model; the fastest (Gemma: the plumbing is under test)."""
     out = tmp_path / "run"
     proc = codemind("run", "--benchmark", bench, "--task", task, "--limit", "1", "--max-tokens", "48",
-                    "--sandbox", "process", "--out", out, "--json")
+                    "--model", "llamacpp:gemma3-270m", "--sandbox", "process", "--out", out, "--json")
     assert proc.returncode == 0, proc.stderr
     samples = _samples(out)
     assert stages <= {s.get("stage") for s in samples}

@@ -113,7 +113,7 @@ def test_judge_options_are_in_the_config_hash_and_old_hashes_stay():
     (["--suite", "codemind-v1", "--eval", "cruxeval-o"], "cannot be combined"),
     (["--benchmark", "cruxeval", "--judge", "cruxeval", "--judge-arg", "rules=2024-04"], "unknown option(s) rules"),
     (["--benchmark", "cruxeval", "--judge", "cruxeval", "--judge-arg", "timeout=soon"], "option timeout must be"),
-    (["--benchmark", "cruxeval", "--judge-arg", "against"], "--judge-arg wants KEY=VALUE"),
+    (["--benchmark", "cruxeval", "--judge-arg", "against"], "--judge-arg expects KEY=VALUE"),
     (["--model", "openai:x"], "say what to run"),
 ])  # fmt: skip
 def test_bad_evaluation_arguments_are_one_line(tmp_path, args, pattern):

@@ -1,7 +1,7 @@
 """Throughput of the openai backend vs a bare asyncio loop over the same client.
 
     python benchmarks/perf/backend.py [--requests 1000] [--concurrency 16] [--rounds 5]
-    python benchmarks/perf/backend.py --llamacpp 10   # embedded model tokens/s instead
+    python benchmarks/perf/backend.py --llamacpp 10 [--alias A]   # embedded model tokens/s instead
 
 Starts a minimal OpenAI-compatible stub (raw asyncio HTTP/1.1, keep-alive, a fixed
 chat completion) in a separate process so that the client side is what is measured,
@@ -127,12 +127,13 @@ def backend_rps(base_url: str, n: int, concurrency: int) -> tuple[float, float]:
     return n / elapsed, cpu / n
 
 
-def llamacpp_speed(n: int) -> None:
-    """Prompt and generation tokens/s of the embedded model on the first n CRUXEval
-    output-prediction prompts (cruxeval-direct template, greedy, up to 64 new tokens)."""
+def llamacpp_speed(n: int, alias: str = "") -> None:
+    """Prompt and generation tokens/s of an embedded model (default: the default alias) on the
+    first n CRUXEval output-prediction prompts (cruxeval-direct template, greedy, up to 64
+    new tokens, in the alias's own chat or completion mode)."""
     import os
 
-    from codemind.models.llamacpp import LlamaCppBackend
+    from codemind.models.llamacpp import DEFAULT_ALIAS, LlamaCppBackend
     from codemind.schema import GenerationParams, GenRequest
 
     root = Path(__file__).resolve().parents[2]
@@ -141,12 +142,13 @@ def llamacpp_speed(n: int) -> None:
     rows = [json.loads(line) for line in data.read_text().splitlines()[:n]]
     reqs = [GenRequest(item_key=r["id"], sample_index=0, prompt=template.replace("{code}", r["code"]).replace(
         "{input}", r["input"]), stop=["[/ANSWER]"]) for r in rows]
-    backend = LlamaCppBackend("gemma3-270m", GenerationParams(max_tokens=64))
+    alias = alias or DEFAULT_ALIAS
+    backend = LlamaCppBackend(alias, GenerationParams(max_tokens=64))
     t0 = time.perf_counter()
     backend.load()
     load_s = time.perf_counter() - t0
     # split prompt vs generation time: time each prompt with max_tokens=1, then in full
-    one = LlamaCppBackend("gemma3-270m", GenerationParams(max_tokens=1))
+    one = LlamaCppBackend(alias, GenerationParams(max_tokens=1))
     one._llm = backend.load()
     t0 = time.perf_counter()
     ptoks = sum(g.prompt_tokens or 0 for g in one.generate(reqs))
@@ -156,7 +158,7 @@ def llamacpp_speed(n: int) -> None:
     total_s = time.perf_counter() - t0
     ctoks = sum(g.completion_tokens or 0 for g in gens)
     gen_s = max(total_s - prompt_s, 1e-9)
-    print(f"llamacpp gemma3-270m, {len(reqs)} cruxeval-direct prompts, n_threads={backend.n_threads}, load {load_s:.2f}s")
+    print(f"llamacpp {alias} ({'chat' if backend.chat else 'completion'}), {len(reqs)} cruxeval-direct prompts, n_threads={backend.n_threads}, load {load_s:.2f}s")
     print(f"prompt: {ptoks} tokens in {prompt_s:.2f}s = {ptoks / prompt_s:.1f} tok/s")
     print(f"generation: {ctoks} tokens in ~{gen_s:.2f}s = {ctoks / gen_s:.1f} tok/s")
     print(f"per item: {total_s / len(reqs):.2f}s")
@@ -166,12 +168,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--llamacpp", type=int, default=0, metavar="N",
                     help="measure the embedded llama.cpp model on N prompts instead")
+    ap.add_argument("--alias", default="", help="with --llamacpp: the model alias (default: the default model)")
     ap.add_argument("--requests", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     if args.llamacpp:
-        llamacpp_speed(args.llamacpp)
+        llamacpp_speed(args.llamacpp, args.alias)
         return
     proc, base_url = start_stub()
     try:

@@ -7,31 +7,73 @@ when a run is killed) and API backends can overlap requests.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from importlib import metadata
-from typing import Any, Iterable, Iterator
+from pathlib import PurePath
+from typing import Any, Iterable, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from codemind.errors import UserError
 from codemind.registry import Registry
 from codemind.schema import GenerationParams, GenRequest, Generation
 
 
+class Capabilities(BaseModel):
+    """What a backend tells the pipeline about itself; the pipeline asks nothing else (never
+    its name, never what a wrapper wraps)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    chat: bool = False  # prompts go as chat messages (True) or as raw completion text
+    # the answer parse under --extraction auto: the prompt's exact published one, or the
+    # lenient one (code fences, chat preambles) that chat models need
+    extraction: Literal["exact", "lenient"] = "exact"
+    cacheable: bool = True  # worth storing in the generation cache (recorded ones are not)
+    benchmarks: frozenset[str] | None = None  # the only benchmarks it has answers for; None: any
+    label: str  # short display name for tables; recorded in the run manifest
+
+
 class Backend(ABC):
+    """A backend is one module that subclasses this and registers itself
+    (``@BACKENDS.register("kind")``), plus one line in the BACKENDS map below."""
+
     name: str = "abstract"
     chat: bool = False  # True: prompts go as a user message; False: raw completion text
-    allowed_options: frozenset[str] | None = None  # None: any option is accepted
+    # The options it takes (from the pipeline and from `--model-arg KEY=VALUE`); None: any.
+    allowed_options: frozenset[str] | None = None
 
     def __init__(self, model: str, params: GenerationParams, **options):
         """Options set to None are dropped (unset CLI flags); an option the backend does not
         know is a UserError, so a typo never silently changes a run."""
         options = {k: v for k, v in options.items() if v is not None}
-        if self.allowed_options is not None:
-            unknown = set(options) - self.allowed_options
-            if unknown:
-                raise UserError(f"{self.name} backend: unknown option(s) {', '.join(sorted(unknown))}")
+        self.check_options(options)
         self.model = model
         self.params = params
         self.options = options
+
+    @classmethod
+    def check_options(cls, names: Iterable[str]) -> None:
+        """A UserError naming the options this backend does not take."""
+        if cls.allowed_options is None:
+            return
+        unknown = set(names) - cls.allowed_options
+        if unknown:
+            raise UserError(f"{cls.name} backend: unknown option(s) {', '.join(sorted(unknown))} "
+                            f"(known: {', '.join(sorted(cls.allowed_options)) or 'none'})")
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Chat backends get the lenient parse by default; override to declare more."""
+        return Capabilities(chat=self.chat, extraction="lenient" if self.chat else "exact",
+                            label=self.label_for(self.model))
+
+    @classmethod
+    def label_for(cls, model: str) -> str:
+        """The display label of `kind:model` (also used for run manifests that predate the
+        recorded label): the spec itself by default."""
+        return f"{cls.name}:{model}" if model else cls.name
 
     def identity(self) -> dict:
         """Recorded in the manifest and part of the generation-cache key."""
@@ -63,6 +105,24 @@ def parse_spec(spec: str) -> tuple[str, str]:
     if not sep:
         return kind, ""
     return kind, model
+
+
+def label_of_spec(spec: str | None) -> str:
+    """The display label of a model spec, as its backend class computes it; the spec itself
+    when its kind is unknown here."""
+    if not spec:
+        return "?"
+    kind, model = parse_spec(spec)
+    try:
+        cls = BACKENDS.get(kind)
+    except Exception:  # unknown kind, or its module does not import here
+        return spec
+    return cls.label_for(model)
+
+
+def path_label(kind: str, model: str) -> str:
+    """`kind:NAME` for a model given as a path (its last part), else the spec."""
+    return f"{kind}:{PurePath(model).name}" if "/" in model else f"{kind}:{model}" if model else kind
 
 
 # ---------------------------------------------------------------- helpers every backend shares

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from codemind.models.base import Backend
+from codemind.models.base import Backend, Capabilities
 from codemind.schema import GenRequest, Generation, content_hash
 
 CACHE_VERSION = "gen/v1"
@@ -112,6 +112,10 @@ class CachedBackend(Backend):
         self.options = backend.options
         self.hits = 0
         self.misses = 0
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.inner.capabilities  # the cache changes where answers come from, not what they are
 
     def identity(self) -> dict:
         return self.inner.identity()

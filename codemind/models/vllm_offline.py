@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, sampling_args
+from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, path_label, sampling_args
 from codemind.schema import GenerationParams, GenRequest, Generation
 
 _ENGINE_DEFAULTS: dict[str, Any] = {
@@ -147,6 +147,10 @@ class VllmBackend(Backend):
         self.download_dir = options.get("download_dir")
         self.chat = bool(options.get("chat", True))
         self._llm = None
+
+    @classmethod
+    def label_for(cls, model: str) -> str:
+        return path_label(cls.name, model)
 
     def identity(self) -> dict:
         return {"backend": self.name, "model": self.model, "chat": self.chat, **self.engine,

