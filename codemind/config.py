@@ -60,7 +60,7 @@ class RunConfig(BaseModel):
     prompt: str | None = None  # None: the task's default for each program
     judge: str | None = None  # None: the task's default judge
     judge_options: dict[str, Union[bool, int, float, str, None]] = Field(default_factory=dict)  # validated by the judge
-        model: str = DEFAULT_MODEL_SPEC  # the embedded model (codemind/models/llamacpp.py)
+    model: str = DEFAULT_MODEL_SPEC  # the embedded model (codemind/models/llamacpp.py)
     inputs: Literal["first", "all", "codemind"] = "first"  # codemind: the paper's own items
     limit: int | None = Field(default=None, ge=1)
     samples: int = Field(default=1, ge=1)
