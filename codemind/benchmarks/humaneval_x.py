@@ -29,7 +29,7 @@ import json
 import re
 
 from codemind.benchmarks.asserts import input_mode, parse_check_function, to_inputs
-from codemind.benchmarks.base import BENCHMARKS, Benchmark
+from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
 from codemind.errors import UserError
 from codemind.schema import Program, TestInput
@@ -163,7 +163,6 @@ def java_main(calls: list[str], printer: str, setup: str = "") -> str:
 # ---------------------------------------------------------------- the benchmark
 
 
-@BENCHMARKS.register("humaneval-x")
 class HumanEvalX(Benchmark):
     name = "humaneval-x"
     languages = ("python", "java")

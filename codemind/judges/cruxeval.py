@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.errors import UserError
-from codemind.judges.base import JUDGES, Case, Judge
+from codemind.judges.base import Case, Judge
 from codemind.sandbox.base import Sandbox
 from codemind.schema import Judgement
 from codemind.scoring.checks import DEFAULT_HASH_SEED, ENTRY, TIMEOUT, check_program, run_checks
@@ -48,7 +48,6 @@ def is_skipped(mode: str, generation: str, input_text: str, entry: str = ENTRY) 
     return f"{entry}({input_text})" in generation
 
 
-@JUDGES.register("cruxeval")
 class CruxEvalJudge(Judge):
     """CRUXEval's assertion check. Every case gets an outcome; skipped -> wrong (cruxeval-skip)."""
 

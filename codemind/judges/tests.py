@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from codemind.judges.base import JUDGES, Case, Judge
+from codemind.judges.base import Case, Judge
 from codemind.judges.hosteval import evaluate
 from codemind.judges.testchecks import TestPlan, plan_tests
 from codemind.judges.values import CallOutcome, call_outcomes
@@ -78,7 +78,6 @@ def test_coverage(contexts: dict[str, dict]) -> dict:
             "run_whole": len(harness), "run_whole_problems": harness}
 
 
-@JUDGES.register("tests")
 class TestsJudge(Judge):
     name = "tests"
     __test__ = False

@@ -32,7 +32,7 @@ import ast
 from typing import Any, Sequence
 
 from codemind.groundtruth import _NO_VALUE, parse_value
-from codemind.judges.base import JUDGES, Case, Judge
+from codemind.judges.base import Case, Judge
 from codemind.judges.compare import same
 from codemind.judges.purity import impurity, parse_expression, program_names
 from codemind.judges.stdout import stdout_equal
@@ -53,7 +53,6 @@ def _literal(tree: ast.Expression) -> tuple[bool, Any]:
         return False, None
 
 
-@JUDGES.register("value")
 class ValueJudge(Judge):
     name = "value"
 

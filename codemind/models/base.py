@@ -46,15 +46,11 @@ class Backend(ABC):
         pass
 
 
-BACKENDS: Registry[type[Backend]] = Registry(
-    "model backend",
-    {
-        "replay": "codemind.models.replay",
-        "openai": "codemind.models.openai_api",
-        "vllm": "codemind.models.vllm_offline",
-        "llamacpp": "codemind.models.llamacpp",
-    },
-)
+BACKENDS: Registry[type[Backend]] = Registry("model backend")
+BACKENDS.register("replay", lazy="codemind.models.replay:Replay")
+BACKENDS.register("openai", lazy="codemind.models.openai_api:OpenAIBackend")
+BACKENDS.register("vllm", lazy="codemind.models.vllm_offline:VllmBackend")
+BACKENDS.register("llamacpp", lazy="codemind.models.llamacpp:LlamaCppBackend")
 
 
 def parse_spec(spec: str) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, sampling_args
+from codemind.models.base import Backend, chat_messages, installed_version, sampling_args
 from codemind.schema import GenerationParams, GenRequest, Generation
 
 DEFAULT_ALIAS = "gemma3-270m"
@@ -65,7 +65,6 @@ def resolve_model_path(spec: str) -> Path:
     return path
 
 
-@BACKENDS.register("llamacpp")
 class LlamaCppBackend(Backend):
     """Options: n_ctx (4096), n_threads (all cores), n_gpu_layers (0), chat (True: chat
     template via create_chat_completion; False: raw completion; default True, except

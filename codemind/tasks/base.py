@@ -237,12 +237,8 @@ class TaskBuilder(ABC):
         )
 
 
-TASKS: Registry[type[TaskBuilder]] = Registry(
-    "task",
-    {
-        "ier": "codemind.tasks.ier",
-        "input": "codemind.tasks.input_prediction",
-        "der": "codemind.tasks.der",
-        "sr": "codemind.tasks.sr",
-    },
-)
+TASKS: Registry[type[TaskBuilder]] = Registry("task")
+TASKS.register("ier", lazy="codemind.tasks.ier:IER")
+TASKS.register("input", lazy="codemind.tasks.input_prediction:InputPrediction")
+TASKS.register("der", lazy="codemind.tasks.der:DER")
+TASKS.register("sr", lazy="codemind.tasks.sr:SR")

@@ -26,7 +26,7 @@ from codemind.groundtruth import _NO_VALUE, parse_value
 from codemind.judges.tests import plan_for, test_job
 from codemind.judges.values import call_outcomes
 from codemind.schema import ExecJob, Execution, Program
-from codemind.tasks.base import NOT_ASKABLE, TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
+from codemind.tasks.base import NOT_ASKABLE, Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.ier import IER, RUNNABLE
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
                                       synthesis_item, synthesis_problem)
@@ -34,7 +34,6 @@ from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_
 SYNTHESIS_PROMPT = "codemind-synthesis"
 
 
-@TASKS.register("der")
 class DER(TaskBuilder):
     name = "der"
     default_judge = "value"

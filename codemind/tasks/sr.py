@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from codemind.schema import Program
-from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
+from codemind.tasks.base import Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.mutate import mutate_assert, rng_for
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
                                       synthesis_item, synthesis_problem)
@@ -27,7 +27,6 @@ NOT_MUTABLE = "no literal value in the shown test to mutate"
 WITH_TEST, NO_TEST = "codemind-with-test", "codemind-no-test"
 
 
-@TASKS.register("sr")
 class SR(TaskBuilder):
     name = "sr"
     default_judge = SYNTHESIS_JUDGE
