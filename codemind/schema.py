@@ -8,13 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 Language = Literal["python", "java"]
 ProgramKind = Literal["function", "stdin"]
-TaskName = Literal["ier", "der", "sr", "input"]
+
+
+def known_task(name: str) -> str:
+    """A task name is one the task registry knows (codemind.tasks.base.TASKS), so a task is
+    its module plus one registry line; the error lists the known names."""
+    from codemind.tasks.base import TASKS  # the registry imports this module
+
+    if name not in TASKS:
+        raise PydanticCustomError("unknown_task", "unknown task '{name}' (known: {known})",
+                                  {"name": name, "known": ", ".join(TASKS.names())})
+    return name
+
+
+TaskName = Annotated[str, AfterValidator(known_task)]
 
 ExecStatus = Literal[
     "ok",

@@ -84,6 +84,8 @@ def test_a_typo_in_a_lazy_line_fails_loudly_when_used():
     (["run", "--benchmark", "nope", "--model", "replay:x"], "unknown benchmark 'nope' (known: avatar"),
     (["run", "--benchmark", "cruxeval", "--judge", "nope", "--model", "replay:x"], "unknown judge 'nope' (known:"),
     (["run", "--benchmark", "cruxeval", "--model", "nope:x"], "unknown model backend 'nope' (known:"),
+    (["run", "--benchmark", "cruxeval", "--task", "nope", "--model", "replay:x"],
+     "invalid --task: unknown task 'nope' (known: der, ier, input, sr)"),
 ])
 def test_cli_unknown_names_are_one_line_exit_2(args, pattern, data_dir):
     assert_one_line_error(codemind(*args), pattern)
