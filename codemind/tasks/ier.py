@@ -13,6 +13,7 @@ __all__ = ["IER", "RUNNABLE"]
 class IER(TaskBuilder):
     name = "ier"
     default_judge = "value"
+    title = "IER"
 
     def default_prompt(self, program: Program) -> str:
         # The direct CRUXEval format suits function programs and small local models; stdin

@@ -13,6 +13,7 @@ class InputPrediction(TaskBuilder):
     name = "input"
     answer_kind = "call"
     default_judge = "cruxeval"
+    summary_alone = True
 
     def default_prompt(self, program: Program) -> str:
         return "cruxeval-direct"
