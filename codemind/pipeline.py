@@ -25,7 +25,7 @@ from codemind.models.base import BACKENDS, Backend, installed_version, parse_spe
 from codemind.sandbox import open_sandbox, resolve_sandbox
 from codemind.sandbox.base import Sandbox
 from codemind.sandbox.cache import run_cached
-from codemind.schema import Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
+from codemind.schema import Generation, GenRequest, Item, Judgement, Program, RunManifest, RunProgram, Sample
 from codemind.store.rundir import RunDir
 from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
 from codemind.tasks.extract import EXTRACTORS, extract
@@ -243,9 +243,11 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
     from codemind.groundtruth import execute_ground_truth
 
     config, store = plan.config, plan.store
+    executed: list[Program] = []  # every program whose ground truth ran: what programs.jsonl records
     with open_sandbox(config.sandbox, workers=config.workers) as sandbox:
 
         def execute(programs: list[Program], label: str = "ground truth") -> dict:
+            executed.extend(programs)
             with progress.task(label, total=sum(len(p.inputs) for p in programs)) as advance:
                 truths = execute_ground_truth(programs, sandbox, use_cache=not config.no_cache, progress=advance)
             return {(t.program_id, t.input_index): t for t in truths}
@@ -282,7 +284,9 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
         done = store.open(manifest)
         result = RunResult(out=store.path, items=0, new_samples=0, skipped=0)
         prompts: dict[str, set[str]] = {}
+        recorded = 0
         for stage in itertools.chain([first], stages):
+            recorded = _record_programs(store, executed, recorded)
             for item in stage.items:
                 prompts.setdefault(item.prompt.id, set()).add(item.prompt.hash)
             store.update_manifest(config=manifest.config, ground_truth=gt_counts,
@@ -290,6 +294,17 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             judge = plan.judge if stage.judge is None else make_judge(config, stage.judge, override=False)
             _run_stage(stage, judge, plan, sandbox, done, result, progress)
     return result
+
+
+def _record_programs(store: RunDir, programs: list[Program], start: int) -> int:
+    """Add programs[start:] (with their analysis) to the run directory's programs.jsonl, so that
+    reports need nothing but the directory; returns the new start."""
+    from codemind.analysis.features import recorded_analysis
+
+    new = programs[start:]
+    if new:
+        store.record_programs(RunProgram(**p.model_dump(), features=f) for p, f in zip(new, recorded_analysis(new)))
+    return len(programs)
 
 
 def _run_stage(stage: Stage, judge: Judge, plan: Plan, sandbox: Sandbox, done: set, result: RunResult,

@@ -104,6 +104,14 @@ class Program(_Model):
     meta: dict[str, Any] = Field(default_factory=dict)  # spec text, tests, origin file, ...
 
 
+class RunProgram(Program):
+    """One line of a run directory's programs.jsonl: a program the run asked about or executed,
+    as it was then, with its analysis (codemind.analysis.features: constructs, complexity...,
+    plus ``version``) where it could be made. Reports read these, never the benchmark again."""
+
+    features: dict[str, Any] | None = None
+
+
 # ---------------------------------------------------------------- execution
 
 

@@ -31,7 +31,7 @@ def load_samples(dirs: Sequence[Path], features: bool = False) -> list[dict]:
     """Samples of the run directories, each with ``model`` and ``run``; with ``features``,
     joined with their program's analysis and the output type of ``expected``."""
     rows: list[dict] = []
-    runs: list[tuple[dict | None, set]] = []
+    runs: list[tuple] = []
     for d in dirs:
         if not Path(d).is_dir():
             raise UserError(f"run directory not found: {d}")
@@ -44,13 +44,14 @@ def load_samples(dirs: Sequence[Path], features: bool = False) -> list[dict]:
             s["run"] = str(d)
             rows.append(s)
             triples.add((s["benchmark"], s["language"], s["program_id"]))
-        runs.append((manifest.model_dump(mode="json") if manifest else None, triples))
+        if features:  # the run's own programs (programs.jsonl); None: an older directory
+            runs.append((manifest.model_dump(mode="json") if manifest else None, triples, rd.recorded_programs()))
     if features:
         _attach_features(rows, runs)
     return rows
 
 
-def _attach_features(rows: list[dict], runs: list[tuple[dict | None, set]]) -> None:
+def _attach_features(rows: list[dict], runs: list[tuple]) -> None:
     from codemind.analysis.features import output_type, run_features
 
     feats = run_features(runs)
