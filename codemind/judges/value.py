@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Sequence
 
+from codemind import resources
 from codemind.groundtruth import _NO_VALUE, parse_value
 from codemind.judges.base import Case, Judge
 from codemind.judges.compare import same
@@ -42,7 +43,7 @@ from codemind.schema import ExecJob, Execution, Judgement, Limits
 
 # what a non-literal output prediction may name besides the pure builtins (CRUXEval-style
 # outputs print infinities and nans as inf and nan)
-VALUE_PRELUDE = "inf = float('inf')\nnan = float('nan')\n"
+VALUE_PRELUDE = resources.text("codemind.judges", "snippets/value_prelude.py")
 VALUE_NAMES = frozenset({"inf", "nan"})
 
 
