@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from codemind.schema import GenerationParams, Language, TaskName, content_hash
+from codemind.schema import GenerationParams, Language, SandboxName, TaskName, content_hash
 
 # fields that do not change a run's numbers
 # `limit` and `samples` only say how far to go: raising them extends the same run.
@@ -40,7 +40,7 @@ class RunConfig(BaseModel):
     # auto: the prompt's exact published parse for replay and completion backends, the
     # lenient parse (code fences, chat preambles) for chat backends
     extraction: Literal["auto", "exact", "lenient"] = "auto"
-    sandbox: Literal["docker", "process"] | None = None
+    sandbox: SandboxName | None = None
     endpoint: Literal["chat", "completions"] | None = None  # OpenAI-compatible servers: which API
     # operational
     base_url: str | None = None

@@ -30,6 +30,19 @@ def known_task(name: str) -> str:
 
 TaskName = Annotated[str, AfterValidator(known_task)]
 
+
+def known_sandbox(name: str) -> str:
+    """A sandbox name is one the sandbox registry knows (codemind.sandbox.base.SANDBOXES)."""
+    from codemind.sandbox.base import SANDBOXES  # the registry imports this module
+
+    if name not in SANDBOXES:
+        raise PydanticCustomError("unknown_sandbox", "unknown sandbox '{name}' (known: {known})",
+                                  {"name": name, "known": ", ".join(SANDBOXES.names())})
+    return name
+
+
+SandboxName = Annotated[str, AfterValidator(known_sandbox)]
+
 ExecStatus = Literal[
     "ok",
     "exception",

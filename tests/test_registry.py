@@ -86,6 +86,8 @@ def test_a_typo_in_a_lazy_line_fails_loudly_when_used():
     (["run", "--benchmark", "cruxeval", "--model", "nope:x"], "unknown model backend 'nope' (known:"),
     (["run", "--benchmark", "cruxeval", "--task", "nope", "--model", "replay:x"],
      "invalid --task: unknown task 'nope' (known: der, ier, input, sr)"),
+    (["run", "--benchmark", "cruxeval", "--sandbox", "nope", "--model", "replay:x"],
+     "invalid --sandbox: unknown sandbox 'nope' (known: docker, process)"),
 ])
 def test_cli_unknown_names_are_one_line_exit_2(args, pattern, data_dir):
     assert_one_line_error(codemind(*args), pattern)
