@@ -1,6 +1,6 @@
-"""Accuracy tables from run directories: the JSON of DESIGN.md §3 and the rows behind the
-terminal table. Every sample counts in n (no_generation, api_error... are wrong answers),
-so a model cannot raise its score by failing to answer.
+"""Accuracy tables from run directories: the report JSON (docs/architecture.md, "Command-line
+contract") and the rows behind the terminal table. Every sample counts in n (no_generation,
+api_error... are wrong answers), so a model cannot raise its score by failing to answer.
 
 Grouping by a program feature (``construct``, ``complexity``, ``output_type``, ``recursion``,
 ``kind``, ``cyclomatic``, ``loc``, ``max_nesting``) first joins each sample with its program's
@@ -151,7 +151,7 @@ def _group_values(sample: dict, keys: Sequence[str]) -> list[tuple]:
 
 
 def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_boot: int = 2000) -> dict:
-    """What `codemind report` prints: ``metrics`` and ``outcomes`` (DESIGN.md §3), plus
+    """What `codemind report` prints: ``metrics`` and ``outcomes`` (docs/architecture.md), plus
     ``comparisons`` (paired, every two runs on the same task) when there are several runs and
     ``constructs`` (with vs without each construct) when grouping by construct."""
     from codemind.report.compare import comparisons, construct_effects
