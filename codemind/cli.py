@@ -1,4 +1,5 @@
-"""The `codemind` command line (contract: DESIGN.md §3; add options, never rename).
+"""The `codemind` command line (contract: docs/architecture.md, "Command-line contract"; add
+options, never rename).
 
 Bad input of any kind is one line on stderr and exit code 2, never a traceback.
 """

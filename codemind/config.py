@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from codemind.models.llamacpp import DEFAULT_MODEL_SPEC
 from codemind.errors import UserError
-from codemind.schema import GenerationParams, Language, TaskName, content_hash
+from codemind.schema import GenerationParams, Language, SandboxName, TaskName, content_hash
 
 # fields that do not change a run's numbers
 # `limit` and `samples` only say how far to go: raising them extends the same run.
@@ -71,7 +71,7 @@ class RunConfig(BaseModel):
     # auto: the prompt's exact published parse for replay and completion backends, the
     # lenient parse (code fences, chat preambles) for chat backends
     extraction: Literal["auto", "exact", "lenient"] = "auto"
-    sandbox: Literal["docker", "process"] | None = None
+    sandbox: SandboxName | None = None
     endpoint: Literal["chat", "completions"] | None = None  # OpenAI-compatible servers: which API
     # the backend's own options (`--model-arg KEY=VALUE`, e.g. n_ctx=4096, chat=false), checked
     # by the backend; all of them are in the hash, since most can change the answers

@@ -1,11 +1,11 @@
 """Ground truth: execute every (program, input) and check the dataset's stated labels.
 
-Labels are noisy (DESIGN.md §7), so the expected answer of every item is what the program
-actually returns (its repr) or prints (stdin programs), never the label. Where the dataset
-states a value and execution disagrees, the item is kept, judged on the executed output, and
-marked ``label_mismatch``; an item whose execution fails is ``does_not_run`` and left out of
-tasks; a program with no usable input at all gets one ``excluded`` row so that nothing
-disappears silently.
+Labels are noisy (docs/architecture.md, "Ground truth"; docs/data-noise.md), so the expected
+answer of every item is what the program actually returns (its repr) or prints (stdin
+programs), never the label. Where the dataset states a value and execution disagrees, the
+item is kept, judged on the executed output, and marked ``label_mismatch``; an item whose
+execution fails is ``does_not_run`` and left out of tasks; a program with no usable input at
+all gets one ``excluded`` row so that nothing disappears silently.
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ def verify(
     sandbox_kind: str | None = None,
 ) -> dict:
     """Execute all ground truth of a benchmark: the JSON of ``codemind data verify B --json``
-    (DESIGN.md §3) plus the ids behind each count. Without ``sandbox`` one of ``sandbox_kind``
+    (docs/architecture.md, "Command-line contract") plus the ids behind each count. Without ``sandbox`` one of ``sandbox_kind``
     (None: the default) is opened once the programs have loaded, so bad data fails first."""
     from codemind.benchmarks.base import BENCHMARKS
     from codemind.registry import UnknownName

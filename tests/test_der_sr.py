@@ -20,6 +20,7 @@ from codemind.judges.tests import TestsJudge
 from codemind.tasks.code import extract_code
 from codemind.tasks.mutate import mutate_assert, mutate_value, rng_for
 from codemind.schema import Item, Prompt
+from codemind.store.rundir import RunDir
 
 LIMIT = 6
 
@@ -77,6 +78,9 @@ def test_der_right_answers_score_100_on_every_stage(data_dir, tmp_path, bench):
     assert der["synthesis_pass_at_1"]["accuracy"] == der["r_der"]["accuracy"] == der["ier_reference"]["accuracy"] == 1
     assert der["consistency"]["reference_right_given_own_right"] == 1.0
     assert {m["group"]["stage"] for m in report["metrics"]} == {"synthesis", "prediction", "reference"}
+    # the run directory records the model's own programs too: predictions about them report their constructs
+    own = [p for p in RunDir(tmp_path / f"der-{bench}-False").recorded_programs() if "@" in p.id]
+    assert len(own) == LIMIT and all(p.features and p.meta["reference_id"] == p.id.split("@")[0] for p in own)
 
 
 def test_der_wrong_answers_score_0(data_dir, tmp_path):

@@ -1,4 +1,4 @@
-"""Report metrics: Wilson intervals and the JSON shape of DESIGN.md §3."""
+"""Report metrics: Wilson intervals and the report JSON shape (docs/architecture.md, "Command-line contract")."""
 
 from __future__ import annotations
 

@@ -6,6 +6,12 @@
 (benchmark, language, program id, data-file hashes) to that key, so loading a run whose
 programs were analysed before needs neither the benchmark files nor the parser.
 
+A run directory records its programs with their analysis (programs.jsonl, written by the
+pipeline with ``recorded_analysis``), and ``run_features`` takes them from there: the benchmark
+is never loaded again. Only directories written before programs.jsonl existed fall back to the
+benchmark named in their manifest (its recorded data dir, CODEMIND_DATA or the download cache;
+programs it cannot supply get ``empty_features()``, i.e. construct ``unknown``).
+
 Output types are not program features: they describe a sample's ``expected`` answer
 (``output_type``), so they are computed per distinct expected text.
 """
@@ -18,10 +24,10 @@ import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from codemind.analysis.constructs import CONSTRUCTS
-from codemind.schema import Program, content_hash
+from codemind.schema import Program, RunProgram, content_hash
 
 VERSION = "features/v1"
 COMPLEXITY_BINS: tuple[tuple[int, int, str], ...] = ((0, 1, "1"), (2, 3, "2-3"), (4, 5, "4-5"), (6, 10, "6-10"),
@@ -141,6 +147,47 @@ def program_features(programs: Iterable[Program], cache: FeatureCache | None = N
     return {p.id: {**have[keys[p.id]], "kind": p.kind} for p in programs}
 
 
+def recorded_analysis(programs: Sequence[Program], cache: FeatureCache | None = None) -> list[dict | None]:
+    """The analysis of each program as programs.jsonl records it (with ``version``), from the
+    cache or made now; None for a language this installation cannot analyse (Java without
+    tree-sitter: reports then analyse the recorded source themselves) or for code nested too
+    deep to analyse."""
+    cache = cache or FeatureCache()
+    keys = [feature_key(p.language, p.source) for p in programs]
+    have = cache.get_many(keys)
+    new: dict[str, dict] = {}
+    cannot: set[str] = set()
+    for p, k in zip(programs, keys):
+        if k in have or k in new or p.language in cannot:
+            continue
+        try:
+            new[k] = analyze(p.language, p.source)
+        except ImportError:
+            cannot.add(p.language)
+        except (RecursionError, MemoryError):  # model-written code nested too deep to analyse
+            pass
+    if new:
+        cache.put_many(new)
+        have.update(new)
+    return [{"version": VERSION, **have[k]} if k in have else None for k in keys]
+
+
+def _from_record(programs: Sequence[RunProgram], triples: Iterable[tuple[str, str, str]],
+                 cache: FeatureCache) -> dict[tuple[str, str, str], dict]:
+    """Features of a run's programs from its programs.jsonl: the recorded analysis when it is
+    of this analysis version, else the recorded source analysed now (cached)."""
+    by_key = {(p.benchmark, p.language, p.id): p for p in programs}
+    found = {t: by_key[t] for t in triples if t in by_key}
+    stale = [p for p in found.values() if not (p.features and p.features.get("version") == VERSION)]
+    fresh = dict(zip(((p.benchmark, p.language, p.id) for p in stale), recorded_analysis(stale, cache)))
+    out = {}
+    for t in triples:
+        p = found.get(t)
+        f = None if p is None else (fresh[t] if t in fresh else p.features)
+        out[t] = empty_features() if f is None else {**{k: v for k, v in f.items() if k != "version"}, "kind": p.kind}
+    return out
+
+
 def data_key(benchmark: str, language: str, data_files: Mapping[str, str] | None) -> str:
     """Identity of a benchmark build: its data files' sha256s (from the run manifest)."""
     return content_hash("programs/v1", benchmark, language, dict(data_files or {}))[:32]
@@ -198,24 +245,32 @@ def empty_features() -> dict:
 
 
 def run_features(
-    runs: Iterable[tuple[Mapping | None, Iterable[tuple[str, str, str]]]],
+    runs: Iterable[tuple],
     cache: FeatureCache | None = None,
 ) -> dict[tuple[str, str, str], dict]:
     """Features for the programs of several runs: ``runs`` is (manifest dict or None,
-    (benchmark, language, program id) triples) per run. Returns triple -> features; a program
-    whose source cannot be recovered gets ``empty_features()``."""
+    (benchmark, language, program id) triples, the run's recorded programs or None) per run
+    (the third item may be left out: None). Returns triple -> features; a program whose source
+    cannot be recovered gets ``empty_features()``.
+
+    A run with recorded programs (programs.jsonl) is self-contained: its features come from
+    there and nothing else, so the run reports the same anywhere. Without them (a directory
+    from before programs.jsonl) the programs are looked up in the benchmark the manifest names."""
     cache = cache or FeatureCache()
     wanted: dict[tuple[str, str, str | None, str], set[str]] = {}
-    for manifest, triples in runs:
+    out: dict[tuple[str, str, str], dict] = {}
+    for manifest, triples, *recorded in runs:
+        if recorded and recorded[0] is not None:
+            out.update(_from_record(recorded[0], list(triples), cache))
+            continue
         config = (manifest or {}).get("config") or {}
         data = (manifest or {}).get("data") or {}
         data_dir = config.get("data_dir")
         for b, lang, pid in triples:
             key = (b, lang, data_dir, json.dumps(data, sort_keys=True))
             wanted.setdefault(key, set()).add(pid)
-    out: dict[tuple[str, str, str], dict] = {}
     for (b, lang, data_dir, data), pids in wanted.items():
         feats = benchmark_features(b, lang, pids, json.loads(data), Path(data_dir) if data_dir else None, cache)
-        for pid in pids:
-            out[(b, lang, pid)] = feats.get(pid) or empty_features()
+        for pid in pids:  # a program a self-contained run recorded keeps its recorded features
+            out.setdefault((b, lang, pid), feats.get(pid) or empty_features())
     return out

@@ -21,7 +21,7 @@ import csv
 import io
 import re
 
-from codemind.benchmarks.base import BENCHMARKS, Benchmark
+from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.codenet import read_item_folder
 from codemind.benchmarks.detokenize import detokenize
 from codemind.benchmarks.stdin_common import ListedFiles, mirror_root, stdin_program, verify_folder
@@ -53,7 +53,6 @@ def _detok_meta(source: str, language: Language, enabled: bool) -> tuple[str, di
     return source, {}
 
 
-@BENCHMARKS.register("avatar")
 class Avatar(Benchmark):
     name = "avatar"
     languages = ("python", "java")
@@ -86,7 +85,6 @@ class Avatar(Benchmark):
         return programs
 
 
-@BENCHMARKS.register("avatar-latest")
 class AvatarLatest(Avatar):
     name = "avatar-latest"
     version = "latest"
@@ -96,7 +94,6 @@ FULL_CODE = {"python": ("Python/Code", ".py"), "java": ("Java/Code", ".java")}
 _TEST = re.compile(r"^TestCases/(.+)_(\d+)\.in$")
 
 
-@BENCHMARKS.register("avatar-full")
 class AvatarFull(Benchmark):
     name = "avatar-full"
     languages = ("python", "java")

@@ -43,19 +43,15 @@ class Benchmark(ABC):
         return None
 
 
-BENCHMARKS: Registry[type[Benchmark]] = Registry(
-    "benchmark",
-    {
-        "humaneval": "codemind.benchmarks.humaneval",
-        "mbpp": "codemind.benchmarks.mbpp",
-        "mbpp-full": "codemind.benchmarks.mbpp",
-        "cruxeval": "codemind.benchmarks.cruxeval",
-        "codenet": "codemind.benchmarks.codenet",
-        "codenet-plt": "codemind.benchmarks.codenet",
-        "avatar": "codemind.benchmarks.avatar",
-        "avatar-latest": "codemind.benchmarks.avatar",
-        "avatar-full": "codemind.benchmarks.avatar",
-        "humaneval-x": "codemind.benchmarks.humaneval_x",
-        "file:PATH": "codemind.benchmarks.file",  # a researcher's own programs (JSONL)
-    },
-)
+BENCHMARKS: Registry[type[Benchmark]] = Registry("benchmark")
+BENCHMARKS.register("humaneval", lazy="codemind.benchmarks.humaneval:HumanEval")
+BENCHMARKS.register("mbpp", lazy="codemind.benchmarks.mbpp:MbppSanitized")
+BENCHMARKS.register("mbpp-full", lazy="codemind.benchmarks.mbpp:MbppFull")
+BENCHMARKS.register("cruxeval", lazy="codemind.benchmarks.cruxeval:CruxEval")
+BENCHMARKS.register("codenet", lazy="codemind.benchmarks.codenet:CodeNet")
+BENCHMARKS.register("codenet-plt", lazy="codemind.benchmarks.codenet:CodeNetPLT")
+BENCHMARKS.register("avatar", lazy="codemind.benchmarks.avatar:Avatar")
+BENCHMARKS.register("avatar-latest", lazy="codemind.benchmarks.avatar:AvatarLatest")
+BENCHMARKS.register("avatar-full", lazy="codemind.benchmarks.avatar:AvatarFull")
+BENCHMARKS.register("humaneval-x", lazy="codemind.benchmarks.humaneval_x:HumanEvalX")
+BENCHMARKS.register("file:PATH", lazy="codemind.benchmarks.file:ProgramsFile")  # your own programs (JSONL)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codemind.benchmarks.base import BENCHMARKS, Benchmark
+from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.stdin_common import ListedFiles, mirror_root, stdin_program, verify_folder
 from codemind.errors import UserError
 from codemind.schema import Program
@@ -40,7 +40,6 @@ def read_item_folder(folder: Path, source_name: str | None = None) -> tuple[str,
     )
 
 
-@BENCHMARKS.register("codenet")
 class CodeNet(Benchmark):
     name = "codenet"
     languages = ("python", "java")
@@ -69,7 +68,6 @@ class CodeNet(Benchmark):
 PLT = {"python": ("plt-empirical/Python", ".py"), "java": ("plt-empirical/Java", ".java")}
 
 
-@BENCHMARKS.register("codenet-plt")
 class CodeNetPLT(Benchmark):
     name = "codenet-plt"
     languages = ("python", "java")

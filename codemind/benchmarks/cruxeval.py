@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-from codemind.benchmarks.base import BENCHMARKS, Benchmark
+from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
 from codemind.schema import Program, TestInput
 
 FILE = "cruxeval/cruxeval.jsonl"
 
 
-@BENCHMARKS.register("cruxeval")
 class CruxEval(Benchmark):
     name = "cruxeval"
 

@@ -352,7 +352,6 @@ def java_main(source: str, method: str, calls: list[str]) -> str:
 # ---------------------------------------------------------------- the benchmark
 
 
-@BENCHMARKS.register("file:PATH")
 class ProgramsFile(Benchmark):
     name = "file"
     languages = ("python", "java")

@@ -10,14 +10,13 @@ import gzip
 import json
 
 from codemind.benchmarks.asserts import input_mode, parse_check_function, to_inputs
-from codemind.benchmarks.base import BENCHMARKS, Benchmark
+from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
 from codemind.schema import Program
 
 FILE = "humaneval/HumanEval.jsonl.gz"
 
 
-@BENCHMARKS.register("humaneval")
 class HumanEval(Benchmark):
     name = "humaneval"
 

@@ -27,9 +27,11 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from string import Template
 
+from codemind import resources
 from codemind.benchmarks.asserts import input_mode, parse_check_function, to_inputs
-from codemind.benchmarks.base import BENCHMARKS, Benchmark
+from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
 from codemind.errors import UserError
 from codemind.schema import Program, TestInput
@@ -148,22 +150,21 @@ def java_setup(test: str) -> str:
 
 
 def java_main(calls: list[str], printer: str, setup: str = "") -> str:
-    """The Main that prints one call's value (one call) or the call chosen on stdin."""
-    head = ("public class Main {\n    public static void main(String[] args) throws Exception {\n"
-            "        Solution s = new Solution();\n" + setup)  # fmt: skip
+    """The Main that prints one call's value (one call: templates/humaneval_x_main.java) or the
+    call chosen on stdin (templates/humaneval_x_main_switch.java, its ``case ${k}`` line once per
+    call). ``setup``: java_setup()'s lines; ``printer``: how a value is printed ("{}")."""
     if len(calls) == 1:
-        body = f"        System.out.println({printer.format(calls[0])});\n"
-    else:
-        cases = "".join(f"            case {k}: System.out.println({printer.format(c)}); break;\n"
-                        for k, c in enumerate(calls))  # fmt: skip
-        body = f"        switch (new java.util.Scanner(System.in).nextInt()) {{\n{cases}        }}\n"
-    return head + body + "    }\n}\n"
+        main = resources.text("codemind.benchmarks", "templates/humaneval_x_main.java")
+        return Template(main).substitute(setup=setup, value=printer.format(calls[0]))
+    lines = resources.text("codemind.benchmarks", "templates/humaneval_x_main_switch.java").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if "${k}" in line)
+    cases = "".join(Template(lines[at]).substitute(k=k, value=printer.format(c)) for k, c in enumerate(calls))
+    return Template("".join(lines[:at])).substitute(setup=setup) + cases + "".join(lines[at + 1:])
 
 
 # ---------------------------------------------------------------- the benchmark
 
 
-@BENCHMARKS.register("humaneval-x")
 class HumanEvalX(Benchmark):
     name = "humaneval-x"
     languages = ("python", "java")

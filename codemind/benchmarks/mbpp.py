@@ -11,7 +11,7 @@ import ast
 import json
 
 from codemind.benchmarks.asserts import input_mode, parse_assert_list, parse_module, to_inputs, top_level_names
-from codemind.benchmarks.base import BENCHMARKS, Benchmark
+from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.datafiles import resolve, sha256_file
 from codemind.schema import Program
 
@@ -84,7 +84,6 @@ class _Mbpp(Benchmark):
         )
 
 
-@BENCHMARKS.register("mbpp")
 class MbppSanitized(_Mbpp):
     name = "mbpp"
     file = "mbpp/sanitized-mbpp.json"
@@ -96,7 +95,6 @@ class MbppSanitized(_Mbpp):
         return self._build(r, r["prompt"], r["test_imports"], "", {"source_file": r["source_file"]})
 
 
-@BENCHMARKS.register("mbpp-full")
 class MbppFull(_Mbpp):
     name = "mbpp-full"
     file = "mbpp/mbpp.jsonl"

@@ -54,13 +54,9 @@ class Judge(ABC):
         """One Judgement per case, in order."""
 
 
-JUDGES: Registry[type[Judge]] = Registry(
-    "judge",
-    {
-        "value": "codemind.judges.value",
-        "cruxeval": "codemind.judges.cruxeval",
-        "codemind-exact": "codemind.judges.codemind_exact",
-        "stdout": "codemind.judges.stdout",
-        "tests": "codemind.judges.tests",
-    },
-)
+JUDGES: Registry[type[Judge]] = Registry("judge")
+JUDGES.register("value", lazy="codemind.judges.value:ValueJudge")
+JUDGES.register("cruxeval", lazy="codemind.judges.cruxeval:CruxEvalJudge")
+JUDGES.register("codemind-exact", lazy="codemind.judges.codemind_exact:CodeMindExactJudge")
+JUDGES.register("stdout", lazy="codemind.judges.stdout:StdoutJudge")
+JUDGES.register("tests", lazy="codemind.judges.tests:TestsJudge")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.errors import UserError
-from codemind.judges.base import JUDGES, Case, Judge
+from codemind.judges.base import Case, Judge
 from codemind.sandbox.base import Sandbox
 from codemind.schema import Judgement
 
@@ -41,7 +41,6 @@ def exact_match(prediction: str, reference: str) -> bool:
     return normalise(prediction, prediction=True) == normalise(reference)
 
 
-@JUDGES.register("codemind-exact")
 class CodeMindExactJudge(Judge):
     name = "codemind-exact"
     allowed_options = frozenset({"against"})

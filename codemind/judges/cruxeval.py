@@ -18,8 +18,8 @@ answer whose value is not a plain value, is ``invalid_answer``. (``rescore`` rea
 generations as written, to reproduce their verdicts: option ``strict=False``.) The reference is
 the item's executed ground truth (equal in value to the dataset's output unless the item is a
 label_mismatch, where the executed value is the truth), else its label.
-Options: ``mode`` ("output" | "input"; default: "input" for the input-prediction task, else
-"output"), ``rule`` (accepted for symmetry with rescore; per-sample verdicts do not depend on
+Options: ``mode`` ("output" | "input"; default: "input" where the item's answer is a call, as in
+the input-prediction task, else "output"), ``rule`` (accepted for symmetry with rescore; per-sample verdicts do not depend on
 it), ``timeout`` (3.0 s of wall clock), ``cpu_time`` (False: the timeout counts user CPU),
 ``hash_seed`` (0), ``strict`` (True).
 """
@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.errors import UserError
-from codemind.judges.base import JUDGES, Case, Judge
+from codemind.judges.base import Case, Judge
 from codemind.sandbox.base import Sandbox
 from codemind.schema import Judgement
 from codemind.scoring.checks import DEFAULT_HASH_SEED, ENTRY, TIMEOUT, check_program, run_checks
@@ -48,7 +48,6 @@ def is_skipped(mode: str, generation: str, input_text: str, entry: str = ENTRY) 
     return f"{entry}({input_text})" in generation
 
 
-@JUDGES.register("cruxeval")
 class CruxEvalJudge(Judge):
     """CRUXEval's assertion check. Every case gets an outcome; skipped -> wrong (cruxeval-skip)."""
 
@@ -74,7 +73,7 @@ class CruxEvalJudge(Judge):
     def mode_for(self, case: Case) -> str:
         if self.mode:
             return self.mode
-        return "input" if case.item.task == "input" else "output"
+        return "input" if case.item.answer_kind == "call" else "output"
 
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
         out: list[Judgement | None] = [None] * len(cases)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from codemind.judges.base import JUDGES, Case, Judge
+from codemind.judges.base import Case, Judge
 from codemind.sandbox.base import Sandbox
 from codemind.schema import Judgement
 
@@ -57,7 +57,6 @@ def stdout_equal(predicted: str, expected: str, float_tol: float | None = None) 
     return True
 
 
-@JUDGES.register("stdout")
 class StdoutJudge(Judge):
     name = "stdout"
     allowed_options = frozenset({"float_tol"})

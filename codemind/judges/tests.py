@@ -20,12 +20,11 @@ execution cache, so they are a cached stage of their own.
 from __future__ import annotations
 
 import ast
-import functools
 import json
-from pathlib import Path
 from typing import Sequence
 
-from codemind.judges.base import JUDGES, Case, Judge
+from codemind import resources
+from codemind.judges.base import Case, Judge
 from codemind.judges.hosteval import evaluate
 from codemind.judges.testchecks import TestPlan, plan_tests
 from codemind.judges.values import CallOutcome, call_outcomes
@@ -38,9 +37,9 @@ _UNPARSABLE = ("SyntaxError", "IndentationError", "TabError")
 HARNESS_CALL = "codemind_test_harness()"
 
 
-@functools.lru_cache(maxsize=1)
 def harness_source() -> str:
-    return (Path(__file__).with_name("test_harness.py")).read_text(encoding="utf-8")
+    """judges/test_harness.py: a program for the sandbox, sent as a job's source (never imported here)."""
+    return resources.text("codemind.judges", "test_harness.py")
 
 
 def _frame(obj: dict) -> str:
@@ -78,7 +77,6 @@ def test_coverage(contexts: dict[str, dict]) -> dict:
             "run_whole": len(harness), "run_whole_problems": harness}
 
 
-@JUDGES.register("tests")
 class TestsJudge(Judge):
     name = "tests"
     __test__ = False

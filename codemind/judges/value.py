@@ -31,8 +31,9 @@ from __future__ import annotations
 import ast
 from typing import Any, Sequence
 
+from codemind import resources
 from codemind.groundtruth import _NO_VALUE, parse_value
-from codemind.judges.base import JUDGES, Case, Judge
+from codemind.judges.base import Case, Judge
 from codemind.judges.compare import same
 from codemind.judges.purity import impurity, parse_expression, program_names
 from codemind.judges.stdout import stdout_equal
@@ -42,7 +43,7 @@ from codemind.schema import ExecJob, Execution, Judgement, Limits
 
 # what a non-literal output prediction may name besides the pure builtins (CRUXEval-style
 # outputs print infinities and nans as inf and nan)
-VALUE_PRELUDE = "inf = float('inf')\nnan = float('nan')\n"
+VALUE_PRELUDE = resources.text("codemind.judges", "snippets/value_prelude.py")
 VALUE_NAMES = frozenset({"inf", "nan"})
 
 
@@ -53,7 +54,6 @@ def _literal(tree: ast.Expression) -> tuple[bool, Any]:
         return False, None
 
 
-@JUDGES.register("value")
 class ValueJudge(Judge):
     name = "value"
 

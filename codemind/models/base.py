@@ -36,8 +36,8 @@ class Capabilities(BaseModel):
 
 
 class Backend(ABC):
-    """A backend is one module that subclasses this and registers itself
-    (``@BACKENDS.register("kind")``), plus one line in the BACKENDS map below."""
+    """A backend is one module that subclasses this, plus one ``BACKENDS.register`` line
+    below."""
 
     name: str = "abstract"
     chat: bool = False  # True: prompts go as a user message; False: raw completion text
@@ -88,15 +88,11 @@ class Backend(ABC):
         pass
 
 
-BACKENDS: Registry[type[Backend]] = Registry(
-    "model backend",
-    {
-        "replay": "codemind.models.replay",
-        "openai": "codemind.models.openai_api",
-        "vllm": "codemind.models.vllm_offline",
-        "llamacpp": "codemind.models.llamacpp",
-    },
-)
+BACKENDS: Registry[type[Backend]] = Registry("model backend")
+BACKENDS.register("replay", lazy="codemind.models.replay:Replay")
+BACKENDS.register("openai", lazy="codemind.models.openai_api:OpenAIBackend")
+BACKENDS.register("vllm", lazy="codemind.models.vllm_offline:VllmBackend")
+BACKENDS.register("llamacpp", lazy="codemind.models.llamacpp:LlamaCppBackend")
 
 
 def parse_spec(spec: str) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, path_label, sampling_args
+from codemind.models.base import Backend, chat_messages, installed_version, path_label, sampling_args
 from codemind.models.gguf import aliases, ensure, sha256_file
 from codemind.schema import GenerationParams, GenRequest, Generation
 
@@ -86,7 +86,6 @@ def quiet_llama_logs(llama_cpp: Any, verbose: bool = False) -> None:
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
-@BACKENDS.register("llamacpp")
 class LlamaCppBackend(Backend):
     """Options: n_ctx (4096), n_threads (all cores), n_gpu_layers (0), chat (True: chat
     template via create_chat_completion; False: raw completion; default: the alias's

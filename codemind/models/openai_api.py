@@ -21,7 +21,7 @@ import time
 from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend, chat_messages, sampling_args
+from codemind.models.base import Backend, chat_messages, sampling_args
 from codemind.models.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from codemind.schema import GenerationParams, GenRequest, Generation
 
@@ -64,7 +64,6 @@ def classify_error(exc: BaseException) -> tuple[bool, float | None, str]:
     return False, None, f"{type(exc).__name__}: {exc}"[:300]
 
 
-@BACKENDS.register("openai")
 class OpenAIBackend(Backend):
     """Options: base_url, api_key_env, max_concurrency (16), endpoint ("chat" | "completions"),
     timeout (s per attempt, 600), max_retries (6), base_delay (0.5), max_delay (30),

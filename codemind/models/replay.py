@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend, Capabilities
+from codemind.models.base import Backend, Capabilities
 from codemind.schema import GenerationParams, GenRequest, Generation
 
 # CodeMind item folder names -> our program ids, per benchmark
@@ -121,7 +121,6 @@ def _generic(records: list[dict], path: Path) -> tuple[dict[Key, str], set[str]]
     return out, benches
 
 
-@BACKENDS.register("replay")
 class Replay(Backend):
     name = "replay"
     chat = True

@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from codemind.errors import UserError
-from codemind.models.base import BACKENDS, Backend, chat_messages, installed_version, path_label, sampling_args
+from codemind.models.base import Backend, chat_messages, installed_version, path_label, sampling_args
 from codemind.schema import GenerationParams, GenRequest, Generation
 
 _ENGINE_DEFAULTS: dict[str, Any] = {
@@ -128,7 +128,6 @@ def plan_batch(
 # ---------------------------------------------------------------- the backend
 
 
-@BACKENDS.register("vllm")
 class VllmBackend(Backend):
     """Options (engine settings, all recorded in identity()): dtype, max_model_len (4096),
     gpu_memory_utilization (0.85), tensor_parallel_size, quantization, enforce_eager,

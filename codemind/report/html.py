@@ -6,16 +6,9 @@ from __future__ import annotations
 from html import escape
 from typing import Sequence
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
-padding:0 1rem;color:#1b1f23}
-h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
-th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption,.note{color:#57606a;font-size:.85rem}
-"""
+from codemind import resources
+
+CSS = resources.text("codemind.report", "style.css")  # inlined in every page
 
 
 def _is_num(text: str) -> bool:

@@ -1,6 +1,6 @@
-"""Accuracy tables from run directories: the JSON of DESIGN.md §3 and the rows behind the
-terminal table. Every sample counts in n (no_generation, api_error... are wrong answers),
-so a model cannot raise its score by failing to answer.
+"""Accuracy tables from run directories: the report JSON (docs/architecture.md, "Command-line
+contract") and the rows behind the terminal table. Every sample counts in n (no_generation,
+api_error... are wrong answers), so a model cannot raise its score by failing to answer.
 
 Grouping by a program feature (``construct``, ``complexity``, ``output_type``, ``recursion``,
 ``kind``, ``cyclomatic``, ``loc``, ``max_nesting``) first joins each sample with its program's
@@ -31,7 +31,7 @@ def load_samples(dirs: Sequence[Path], features: bool = False) -> list[dict]:
     """Samples of the run directories, each with ``model`` and ``run``; with ``features``,
     joined with their program's analysis and the output type of ``expected``."""
     rows: list[dict] = []
-    runs: list[tuple[dict | None, set]] = []
+    runs: list[tuple] = []
     for d in dirs:
         if not Path(d).is_dir():
             raise UserError(f"run directory not found: {d}")
@@ -44,13 +44,14 @@ def load_samples(dirs: Sequence[Path], features: bool = False) -> list[dict]:
             s["run"] = str(d)
             rows.append(s)
             triples.add((s["benchmark"], s["language"], s["program_id"]))
-        runs.append((manifest.model_dump(mode="json") if manifest else None, triples))
+        if features:  # the run's own programs (programs.jsonl); None: an older directory
+            runs.append((manifest.model_dump(mode="json") if manifest else None, triples, rd.recorded_programs()))
     if features:
         _attach_features(rows, runs)
     return rows
 
 
-def _attach_features(rows: list[dict], runs: list[tuple[dict | None, set]]) -> None:
+def _attach_features(rows: list[dict], runs: list[tuple]) -> None:
     from codemind.analysis.features import output_type, run_features
 
     feats = run_features(runs)
@@ -150,7 +151,7 @@ def _group_values(sample: dict, keys: Sequence[str]) -> list[tuple]:
 
 
 def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_boot: int = 2000) -> dict:
-    """What `codemind report` prints: ``metrics`` and ``outcomes`` (DESIGN.md §3), plus
+    """What `codemind report` prints: ``metrics`` and ``outcomes`` (docs/architecture.md), plus
     ``comparisons`` (paired, every two runs on the same task) when there are several runs and
     ``constructs`` (with vs without each construct) when grouping by construct."""
     from codemind.report.compare import comparisons, construct_effects
@@ -160,11 +161,11 @@ def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_
     if len(dirs) > 1 and "model" not in by:
         by = ["model", *by]
     if "stage" not in by and any(s.get("stage") for s in samples):
-        by = [*by, "stage"]  # DER/SR: synthesis, prediction, ... are different questions
+        by = [*by, "stage"]  # the stages of a multi-stage task are different questions
     result = metrics(samples, by=by, seed=seed, n_boot=n_boot)
-    if {s["task"] for s in samples} & {"der", "sr", "input"} or len({s["task"] for s in samples}) > 1:
-        from codemind.report.tasks_summary import summarize
+    from codemind.report.tasks_summary import summarize, wanted
 
+    if wanted(samples):
         result["summary"] = summarize(samples)
     if len({s["run"] for s in samples}) > 1:
         result["comparisons"] = comparisons(samples, seed=seed, n_boot=n_boot)

@@ -140,7 +140,7 @@ def render_report(result: dict, fmt: str = "table") -> str:
     if result.get("summary"):
         from codemind.report.tasks_summary import render_summary
 
-        parts.append("CodeMind tasks per model (accuracy %, n; SR differences with 95% bootstrap CI)\n"
+        parts.append("CodeMind tasks per model (accuracy %, n; differences in points with 95% bootstrap CI)\n"
                      + render_summary(result["summary"]))
     if result.get("comparisons"):
         head, rows = comparison_rows(result["comparisons"])

@@ -45,10 +45,6 @@ class Sandbox(ABC):
         self.close()
 
 
-SANDBOXES: Registry[type[Sandbox]] = Registry(
-    "sandbox",
-    {
-        "process": "codemind.sandbox.process",
-        "docker": "codemind.sandbox.docker",
-    },
-)
+SANDBOXES: Registry[type[Sandbox]] = Registry("sandbox")
+SANDBOXES.register("process", lazy="codemind.sandbox.process:ProcessSandbox")
+SANDBOXES.register("docker", lazy="codemind.sandbox.docker:DockerSandbox")

@@ -35,7 +35,7 @@ from typing import Any, Sequence
 from codemind.errors import UserError
 from codemind.sandbox import image as img
 from codemind.sandbox import java as jv
-from codemind.sandbox.base import SANDBOXES, Progress, Sandbox
+from codemind.sandbox.base import Progress, Sandbox
 from codemind.sandbox.pool import PROTOCOL, RunnerDied, Transport, WorkerPool
 from codemind.sandbox.process import pid_alive, remove_dead_dirs
 from codemind.schema import ExecJob, Execution
@@ -229,7 +229,6 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 
-@SANDBOXES.register("docker")
 class DockerSandbox(Sandbox):
     """Warm containers running the fork-server runner; see the module docstring."""
 

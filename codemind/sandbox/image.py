@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from codemind import resources
 from codemind.errors import UserError
 
 IMAGE_REPO = "codemind-sandbox"
@@ -44,17 +45,10 @@ RECIPE: dict = {
     "user": "sandbox",
 }
 
-# The second step. The user is created in the rootfs before import (minbase has no useradd
+# The second step (finish.Dockerfile: copies the runner to IMAGE_RUNNER_DIR, runs as
+# SANDBOX_UID). The user is created in the rootfs before import (minbase has no useradd
 # guarantee); the same lines are in sandbox/Dockerfile for registry builds.
-FINISH_DOCKERFILE = f"""\
-ARG BASE
-FROM ${{BASE}}
-COPY runner/ {IMAGE_RUNNER_DIR}/
-RUN chmod -R a+rX /opt/codemind && mkdir -p /work && chmod 1777 /work
-ENV LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PYTHONHASHSEED=0
-USER {SANDBOX_UID}:{SANDBOX_UID}
-WORKDIR /work
-"""
+FINISH_DOCKERFILE = resources.text("codemind.sandbox", "finish.Dockerfile")
 
 Log = Callable[[str], None]
 

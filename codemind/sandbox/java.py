@@ -13,7 +13,7 @@ the bytes of its own program, so any warm worker can run any program: the worker
 writes them to the job's private temp dir and starts `java` with flags that cut JVM
 start-up (C1 only, serial GC, the JDK's CDS archive, no perf-data file).
 
-Both steps are plain Python jobs for the runner (the scripts below run inside the
+Both steps are plain Python jobs for the runner (the scripts in javabatch/ run inside the
 sandbox), so the runner needs no Java-specific code and every limit it applies to a
 Python job (wall clock, process-group kill, output cap, private temp dir) applies.
 """
@@ -24,9 +24,9 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
+from codemind import resources
 from codemind.sandbox.base import Progress
 from codemind.schema import ExecJob, Execution, Limits
 
@@ -145,62 +145,11 @@ def prepare(source: str, index: int) -> JavaUnit:
     return JavaUnit(pkg, f"{pkg}/{file_class}.java", text, f"{pkg}.{main_class}")
 
 
-# ---------------------------------------------------------------- the in-sandbox scripts
+# ---------------------------------------------------------------- the in-sandbox scripts (javabatch/*.py)
 
-# Reads {"files": {path: text}, "flags": [...]} on stdin, prints one JSON object:
-# {"classes": {pkg: {relpath: b64}}, "errors": {pkg: message}}.
-COMPILE_SCRIPT = r'''
-import base64, json, os, re, subprocess, sys, tempfile
-req = json.loads(sys.stdin.read())
-root = tempfile.mkdtemp(prefix="javac-")
-src, out = os.path.join(root, "src"), os.path.join(root, "out")
-pending = {}
-for rel, text in req["files"].items():
-    p = os.path.join(src, rel)
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    with open(p, "w", encoding="utf-8") as f:
-        f.write(text)
-    pending[rel.split("/")[0]] = rel
-errors = {}
-diag = re.compile(r"^(?:.*?/)?src/([^/\s]+)/[^/:\s]+\.java:\d+: (?:error|warning)")
-env = dict(os.environ, MALLOC_ARENA_MAX="2")
-while pending:
-    os.makedirs(out, exist_ok=True)
-    cmd = ["javac", *req["flags"], "-d", out, *[os.path.join(src, r) for r in pending.values()]]
-    r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, env=env)
-    if r.returncode == 0:
-        break
-    per, cur, bad = {}, None, set()
-    for line in (r.stdout + r.stderr).splitlines():
-        m = diag.match(line.replace(root + "/", ""))
-        if m:
-            cur = m.group(1)
-            if ": error" in line:
-                bad.add(cur)
-        if cur is not None:
-            per.setdefault(cur, []).append(line.replace(os.path.join(src, cur) + "/", "").replace("src/" + cur + "/", ""))
-    bad &= set(pending)
-    if not bad:  # an error no file owns: every remaining program fails with it
-        msg = (r.stdout + r.stderr).strip()[-4000:] or f"javac exit {r.returncode}"
-        errors.update({k: msg for k in pending})
-        pending = {}
-        break
-    for k in bad:
-        msg = "\n".join(x for x in per.get(k, []) if not x.startswith("Note:") and not re.match(r"^\d+ (error|warning)s?$", x))
-        errors[k] = msg.replace(f"package {k}; ", "").strip()
-        del pending[k]
-classes = {}
-for k in pending:
-    d = os.path.join(out, k)
-    files = {}
-    for dirpath, _, names in os.walk(d):
-        for n in names:
-            p = os.path.join(dirpath, n)
-            with open(p, "rb") as f:
-                files[os.path.relpath(p, out)] = base64.b64encode(f.read()).decode()
-    classes[k] = files
-sys.stdout.write(json.dumps({"classes": classes, "errors": errors}))
-'''
+# javabatch/compile_batch.py reads {"files": {path: text}, "flags": [...]} on stdin, prints one
+# JSON object: {"classes": {pkg: {relpath: b64}}, "errors": {pkg: message}}.
+COMPILE_SCRIPT = resources.text("codemind.sandbox", "javabatch/compile_batch.py")
 
 JAVAC_FLAGS = [
     "-encoding", "UTF-8", "-nowarn", "-proc:none", "-g:source,lines", "-Xmaxerrs", "10000",
@@ -226,23 +175,10 @@ def compile_limits(n: int, base: Limits) -> Limits:
     )
 
 
-# The run step: write this program's classes into the job's temp dir, then exec java so
-# the JVM inherits the runner's stdio, rlimits and process group.
-RUN_SCRIPT = r'''
-import base64, os, sys, tempfile
-d = tempfile.mkdtemp(prefix="cls-")
-for rel, b in CLASSES.items():
-    p = os.path.join(d, rel)
-    os.makedirs(os.path.dirname(p), exist_ok=True)
-    with open(p, "wb") as f:
-        f.write(base64.b64decode(b))
-os.environ["MALLOC_ARENA_MAX"] = "2"
-try:
-    sys.stdout.flush(); sys.stderr.flush()
-except Exception:
-    pass
-os.execvp("java", ["java", *FLAGS, "-cp", d, MAIN])
-'''
+# The run step (javabatch/run_program.py, after CLASSES, FLAGS and MAIN are set): write this
+# program's classes into the job's temp dir, then exec java so the JVM inherits the runner's
+# stdio, rlimits and process group.
+RUN_SCRIPT = resources.text("codemind.sandbox", "javabatch/run_program.py")
 
 
 def run_source(classes: dict[str, str], main: str, limits: Limits) -> str:
@@ -263,8 +199,7 @@ def run_source(classes: dict[str, str], main: str, limits: Limits) -> str:
 # cap) makes the batch answer "fallback" for it and stop: that program runs in a JVM of its
 # own, the rest of the batch in a new batch.
 BATCH_PKG = "cmrun"
-BATCH_MAIN_PATH = Path(__file__).with_name("javabatch") / "BatchMain.java"
-BATCH_MAIN_SOURCE = BATCH_MAIN_PATH.read_text(encoding="utf-8")
+BATCH_MAIN_SOURCE = resources.text("codemind.sandbox", "javabatch/BatchMain.java")
 
 # Source text of programs the batch JVM would only answer "fallback" for, or whose code could
 # outlive them (finalizers, cleaners, pool threads, shutdown hooks): they run one JVM each from
@@ -301,23 +236,9 @@ def content_hash_of_batch_main() -> str:
 
 BATCH_UNIT = JavaUnit(BATCH_PKG, f"{BATCH_PKG}/BatchMain.java", BATCH_MAIN_SOURCE, f"{BATCH_PKG}.BatchMain")
 
-BATCH_SCRIPT = r'''
-import base64, os, sys, tempfile
-d = tempfile.mkdtemp(prefix="batch-")
-for sub, classes in (("rt", RUNTIME), ("progs", PROGRAMS)):
-    for rel, b in classes.items():
-        p = os.path.join(d, sub, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(base64.b64decode(b))
-with open(os.path.join(d, "req"), "wb") as f:
-    f.write(base64.b64decode(REQUEST))
-os.environ["MALLOC_ARENA_MAX"] = "2"
-sys.stdout.flush(); sys.stderr.flush()
-# VM messages (warnings, thread dumps) go to stderr: stdout carries only BatchMain's lines
-os.execvp("java", ["java", *FLAGS, "-Djava.security.manager=allow", "-XX:+DisplayVMOutputToStderr",
-                   "-cp", os.path.join(d, "rt"), "cmrun.BatchMain", os.path.join(d, "progs"), os.path.join(d, "req")])
-'''
+# The batch run step (javabatch/run_batch.py, after RUNTIME, PROGRAMS, REQUEST and FLAGS are set):
+# write BatchMain's and the programs' classes and the request, then exec the batch JVM.
+BATCH_SCRIPT = resources.text("codemind.sandbox", "javabatch/run_batch.py")
 
 
 def batch_job(items: list[tuple[str, JavaUnit, dict[str, str], ExecJob]], runtime: dict[str, str]) -> ExecJob:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Sequence
 
 from codemind.errors import UserError
-from codemind.sandbox.base import SANDBOXES, Progress, Sandbox
+from codemind.sandbox.base import Progress, Sandbox
 from codemind.sandbox.pool import PROTOCOL, PipeTransport, WorkerPool
 from codemind.schema import ExecJob, Execution
 
@@ -158,7 +158,6 @@ class ProcessTransport(PipeTransport):
         return env
 
 
-@SANDBOXES.register("process")
 class ProcessSandbox(Sandbox):
     """Local fork-server sandbox. Options: ``python`` (interpreter, default this one),
     ``site_packages`` (default False), ``workdir`` (parent of the per-job temp dirs)."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from codemind.errors import UserError
-from codemind.store.rundir import MANIFEST, SAMPLES
+from codemind.store.rundir import MANIFEST, SAMPLES, RunDir
 
 if TYPE_CHECKING:  # pandas is an optional dependency ([analysis])
     import pandas as pd
@@ -182,7 +182,7 @@ def join_features(df: "pd.DataFrame", runs: Sequence[Path], manifests: Sequence[
     per_run = []
     for run, manifest in zip(runs, manifests):
         sub = df.loc[df["run"] == str(run), keys].drop_duplicates()
-        per_run.append((manifest, list(sub.itertuples(index=False, name=None))))
+        per_run.append((manifest, list(sub.itertuples(index=False, name=None)), RunDir(run).recorded_programs()))
     feats = run_features(per_run)
     rows = []
     for (b, lang, pid), f in feats.items():

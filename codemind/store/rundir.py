@@ -1,4 +1,7 @@
-"""The run directory: manifest.json + append-only samples.jsonl, resumable after kill -9.
+"""The run directory: manifest.json + append-only samples.jsonl, resumable after kill -9, and
+programs.jsonl, the programs the run used (source, kind, entry point, inputs, analysis), so a
+run directory is self-contained: reports never load the benchmark again. Directories written
+before programs.jsonl existed still report: see codemind.analysis.features.run_features.
 
 Every sample line is written whole and fsynced in batches, so a crash can only leave a torn
 *last* line; opening the directory again cuts that line off. A rerun skips every
@@ -15,10 +18,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.schema import RunManifest, Sample
+from codemind.schema import RunManifest, RunProgram, Sample
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
+PROGRAMS = "programs.jsonl"
 
 
 def repair_torn_tail(path: Path) -> int:
@@ -65,6 +69,7 @@ class RunDir:
         self.path = Path(path)
         self.manifest_path = self.path / MANIFEST
         self.samples_path = self.path / SAMPLES
+        self.programs_path = self.path / PROGRAMS
 
     # ------------------------------------------------------------------ opening
 
@@ -129,7 +134,38 @@ class RunDir:
             os.fsync(f.fileno())
         return len(lines)
 
+    def record_programs(self, programs: Iterable[RunProgram]) -> int:
+        """Append the programs not recorded yet (by benchmark, language, id; the first record of
+        a program stays: the samples on disk were made with it). Returns how many were added."""
+        have = {(p.benchmark, p.language, p.id) for p in self.recorded_programs() or []}
+        lines = []
+        for p in programs:
+            key = (p.benchmark, p.language, p.id)
+            if key not in have:
+                have.add(key)
+                lines.append(p.model_dump_json() + "\n")
+        if lines:
+            repair_torn_tail(self.programs_path)
+            with open(self.programs_path, "a", encoding="utf-8") as f:
+                f.write("".join(lines))
+                f.flush()
+                os.fsync(f.fileno())
+        return len(lines)
+
+    def recorded_programs(self) -> list[RunProgram] | None:
+        """The programs of programs.jsonl; None for a directory written before it existed."""
+        if not self.programs_path.exists():
+            return None
+        try:
+            return [RunProgram.model_validate(p) for p in read_samples(self.programs_path)]
+        except ValueError as e:
+            raise UserError(f"{self.programs_path} is not valid programs JSONL: {str(e).splitlines()[0]}") from None
+
     def samples(self) -> list[dict]:
         if not self.samples_path.exists():
             raise UserError(f"{self.path} has no {SAMPLES}: not a CodeMind run directory")
         return list(read_samples(self.samples_path))
+
+    def sample_models(self) -> list[Sample]:
+        """The samples as Sample models (what a task's plan reads between stages)."""
+        return [Sample.model_validate(s) for s in self.samples()]

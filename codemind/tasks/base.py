@@ -1,5 +1,7 @@
 """Task builders turn programs + executed ground truth into Items (the questions put to a
-model). A task knows which prompts fit it and which judge to use by default."""
+model). A task owns its whole contract: which prompts fit it, which judge to use by default,
+its stages (plan) and its summary in the report (summarize, summary_cells), so a new task is
+its module plus one line in TASKS at the end of this file."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
 
 from codemind.registry import Registry
-from codemind.schema import ExecJob, Execution, Item, Program, TestInput
+from codemind.schema import ExecJob, Execution, Item, Program, Sample, TestInput
 from codemind.tasks.prompts import _PLACEHOLDER, PromptSpec, get_prompt
+from codemind.tasks.summary import rate, rate_cell
 
 
 class Truth(Protocol):
@@ -137,7 +140,7 @@ class StageContext:
     truths: dict[tuple[str, int], Truth]
     prompt_id: str | None
     seed: int
-    samples: Callable[[], list[dict]]
+    samples: Callable[[], list[Sample]]
     execute: Callable[[list[Program]], dict[tuple[str, int], Truth]]
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     # run sandbox jobs through the execution cache (a job already run is read back, not re-run)
@@ -148,6 +151,8 @@ class TaskBuilder(ABC):
     name: str = "abstract"
     answer_kind: str = "value"
     default_judge: str = "value"
+    title: str = ""  # its column in the report's task summary (default: the name)
+    summary_alone: bool = False  # True: the report shows the task summary even for a run of this task alone
 
     def __init__(self) -> None:
         self.skipped: dict[str, str] = {}  # program id -> why build() left an input of it out
@@ -195,6 +200,24 @@ class TaskBuilder(ABC):
     def prompt_spec(self, prompt_id: str) -> PromptSpec:
         return get_prompt(self.name, prompt_id)
 
+    def check_prompt(self, prompt_id: str) -> None:
+        """Raise UserError when --prompt names no prompt this task can use; called before anything
+        runs. budget_prompts() already resolves the prompts it returns; a task that uses the
+        prompt elsewhere (DER asks its prediction stage with an IER prompt) checks it here."""
+
+    # ---------------------------------------------------------------- the report's task summary
+    # codemind/report/tasks_summary.py calls these for every task a model has samples of; it
+    # names no task. Samples are samples.jsonl rows (dicts) of one model and this task, all stages.
+
+    def summarize(self, samples: Sequence[dict]) -> dict:
+        """This task's summary metrics (JSON: the report's ``summary[].<task>``). Default: accuracy
+        with a 95% Wilson interval over every sample."""
+        return rate(s["correct"] for s in samples)
+
+    def summary_cells(self, summary: dict) -> dict[str, str]:
+        """The summary table's cells for what summarize() returned: column header -> text."""
+        return {self.title or self.name: rate_cell(summary)}
+
     @abstractmethod
     def build(
         self, programs: Sequence[Program], truths: dict[tuple[str, int], Truth], prompt_id: str | None
@@ -237,12 +260,8 @@ class TaskBuilder(ABC):
         )
 
 
-TASKS: Registry[type[TaskBuilder]] = Registry(
-    "task",
-    {
-        "ier": "codemind.tasks.ier",
-        "input": "codemind.tasks.input_prediction",
-        "der": "codemind.tasks.der",
-        "sr": "codemind.tasks.sr",
-    },
-)
+TASKS: Registry[type[TaskBuilder]] = Registry("task")
+TASKS.register("ier", lazy="codemind.tasks.ier:IER")
+TASKS.register("input", lazy="codemind.tasks.input_prediction:InputPrediction")
+TASKS.register("der", lazy="codemind.tasks.der:DER")
+TASKS.register("sr", lazy="codemind.tasks.sr:SR")

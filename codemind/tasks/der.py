@@ -10,6 +10,11 @@ Three stages, each cached and resumable on its own:
 3. reference: IER on the reference solutions of the same problems, for comparison.
 R_DER = correct predictions / predictions on its own correct programs.
 
+Its summary in the report (summarize): synthesis pass@1 (share of synthesis samples whose code
+passes the tests), R_DER, IER on the reference solutions of the same problems, and consistency:
+of the problems where the model predicted its own correct code's output, how often it also
+predicted the reference solution's output (and the reverse).
+
 DER uses a problem when it can ask all three questions about it: a Python function with a
 spec and tests (synthesis.static_problem) whose first input has a call, a value to show and
 ground truth that ran (the input both predictions are about). The others are recorded in the
@@ -20,30 +25,34 @@ the correct syntheses whose own code did not run on that input.
 from __future__ import annotations
 
 import ast
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from codemind.groundtruth import _NO_VALUE, parse_value
 from codemind.judges.tests import plan_for, test_job
 from codemind.judges.values import call_outcomes
 from codemind.schema import ExecJob, Execution, Program
-from codemind.tasks.base import NOT_ASKABLE, TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
+from codemind.tasks.base import NOT_ASKABLE, Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.ier import IER, RUNNABLE
+from codemind.tasks.summary import per_problem, rate, rate_cell
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
                                       synthesis_item, synthesis_problem)
 
 SYNTHESIS_PROMPT = "codemind-synthesis"
 
 
-@TASKS.register("der")
 class DER(TaskBuilder):
     name = "der"
     default_judge = "value"
+    summary_alone = True
 
     def default_prompt(self, program: Program) -> str:
         return IER().default_prompt(program)
 
     def budget_prompts(self, program: Program, prompt_id: str | None) -> list[str]:
         return [SYNTHESIS_PROMPT]
+
+    def check_prompt(self, prompt_id: str) -> None:
+        IER().prompt_spec(prompt_id)  # --prompt is the prediction and reference stages' IER prompt
 
     def build(self, programs, truths, prompt_id):
         raise NotImplementedError("DER is multi-stage: see plan()")
@@ -72,9 +81,9 @@ class DER(TaskBuilder):
 
         by_id = {p.id: p for p in programs}
         own = [
-            own_program(by_id[s["program_id"]], s["extracted"], s["sample_index"])
+            own_program(by_id[s.program_id], s.extracted or "", s.sample_index)
             for s in ctx.samples()
-            if s["task"] == "der" and s.get("stage") == "synthesis" and s["correct"] and s["program_id"] in by_id
+            if s.task == self.name and s.stage == "synthesis" and s.correct and s.program_id in by_id
         ]
         truths = ctx.execute(own) if own else {}
         if own and ctx.run_jobs is not None:
@@ -93,6 +102,37 @@ class DER(TaskBuilder):
     def _restage(self, item, stage):
         key = f"{item.benchmark}/{item.program_id}#{item.input_index}/{self.name}:{stage}"
         return item.model_copy(update={"task": self.name, "stage": stage, "key": key})
+
+    def summarize(self, samples: Sequence[dict]) -> dict:
+        def stage(name: str) -> list[dict]:
+            return [s for s in samples if s.get("stage") == name]
+
+        own, ref = stage("prediction"), stage("reference")
+        return {
+            "synthesis_pass_at_1": rate(s["correct"] for s in stage("synthesis")),
+            "r_der": rate(s["correct"] for s in own),
+            "ier_reference": rate(s["correct"] for s in ref),
+            "consistency": consistency(own, ref),
+        }
+
+    def summary_cells(self, summary: dict) -> dict[str, str]:
+        return {"DER synth pass@1": rate_cell(summary.get("synthesis_pass_at_1")),
+                "R_DER": rate_cell(summary.get("r_der")), "IER ref": rate_cell(summary.get("ier_reference"))}
+
+
+def consistency(own: list[dict], reference: list[dict]) -> dict:
+    """Per problem: own-code prediction right vs reference prediction right."""
+    own_p, ref_p = per_problem(own), per_problem(reference)
+    common = sorted(set(own_p) & set(ref_p))
+    own_ok = [p for p in common if own_p[p] == 1.0]
+    ref_ok = [p for p in common if ref_p[p] == 1.0]
+    both = set(own_ok) & set(ref_ok)
+    return {
+        "n_problems": len(common),
+        "reference_right_given_own_right": len(both) / len(own_ok) if own_ok else None,
+        "own_right_given_reference_right": len(both) / len(ref_ok) if ref_ok else None,
+        "agreement": sum((own_p[p] == 1.0) == (ref_p[p] == 1.0) for p in common) / len(common) if common else None,
+    }
 
 
 def own_program(reference: Program, code: str, sample_index: int) -> Program:

@@ -33,7 +33,7 @@ import ast
 import re
 from typing import Callable
 
-from codemind.tasks.code import extract_code
+from codemind.registry import Registry
 
 Extractor = Callable[[str], "str | None"]
 
@@ -227,39 +227,46 @@ def verbatim(text: str) -> str | None:
     return text if text and text.strip() else None
 
 
-EXTRACTORS: dict[str, Extractor] = {
-    "cruxeval-output-direct": _exact("output", cot=False),
-    "cruxeval-output-cot": _exact("output", cot=True),
-    "cruxeval-input-direct": _exact("input", cot=False),
-    "cruxeval-input-cot": _exact("input", cot=True),
-    "cruxeval-output-cot-openai": _exact("output", cot=True, openai=True),
-    "cruxeval-input-cot-openai": _exact("input", cot=True, openai=True),
-    "cruxeval-input-direct-2024-01": _exact("input", cot=False, rule="2024-01"),
-    "cruxeval-input-cot-2024-01": _exact("input", cot=True, rule="2024-01"),
-    "cruxeval-output-lenient": _lenient("output"),
-    "cruxeval-input-lenient": _lenient("input"),
-    # direct/cot make no difference to the lenient rules; aliases keep names regular
-    "cruxeval-output-direct-lenient": _lenient("output"),
-    "cruxeval-output-cot-lenient": _lenient("output"),
-    "cruxeval-input-direct-lenient": _lenient("input"),
-    "cruxeval-input-cot-lenient": _lenient("input"),
-    "codemind": codemind,
-    "codemind-lenient": codemind_lenient,
-    "verbatim": verbatim,
-    "code": extract_code,  # DER/SR synthesis answers (tasks/code.py)
-}
+# Built from the rules above; the registry below names each one.
+cruxeval_output_direct = _exact("output", cot=False)
+cruxeval_output_cot = _exact("output", cot=True)
+cruxeval_input_direct = _exact("input", cot=False)
+cruxeval_input_cot = _exact("input", cot=True)
+cruxeval_output_cot_openai = _exact("output", cot=True, openai=True)
+cruxeval_input_cot_openai = _exact("input", cot=True, openai=True)
+cruxeval_input_direct_2024_01 = _exact("input", cot=False, rule="2024-01")
+cruxeval_input_cot_2024_01 = _exact("input", cot=True, rule="2024-01")
+cruxeval_output_lenient = _lenient("output")
+cruxeval_input_lenient = _lenient("input")
 
-EXACT = frozenset(n for n in EXTRACTORS if "lenient" not in n)
+
+EXTRACTORS: Registry[Extractor] = Registry("extractor")
+EXTRACTORS.register("cruxeval-output-direct", lazy="codemind.tasks.extract:cruxeval_output_direct")
+EXTRACTORS.register("cruxeval-output-cot", lazy="codemind.tasks.extract:cruxeval_output_cot")
+EXTRACTORS.register("cruxeval-input-direct", lazy="codemind.tasks.extract:cruxeval_input_direct")
+EXTRACTORS.register("cruxeval-input-cot", lazy="codemind.tasks.extract:cruxeval_input_cot")
+EXTRACTORS.register("cruxeval-output-cot-openai", lazy="codemind.tasks.extract:cruxeval_output_cot_openai")
+EXTRACTORS.register("cruxeval-input-cot-openai", lazy="codemind.tasks.extract:cruxeval_input_cot_openai")
+EXTRACTORS.register("cruxeval-input-direct-2024-01", lazy="codemind.tasks.extract:cruxeval_input_direct_2024_01")
+EXTRACTORS.register("cruxeval-input-cot-2024-01", lazy="codemind.tasks.extract:cruxeval_input_cot_2024_01")
+EXTRACTORS.register("cruxeval-output-lenient", lazy="codemind.tasks.extract:cruxeval_output_lenient")
+EXTRACTORS.register("cruxeval-input-lenient", lazy="codemind.tasks.extract:cruxeval_input_lenient")
+# direct/cot make no difference to the lenient rules; aliases keep names regular
+EXTRACTORS.register("cruxeval-output-direct-lenient", lazy="codemind.tasks.extract:cruxeval_output_lenient")
+EXTRACTORS.register("cruxeval-output-cot-lenient", lazy="codemind.tasks.extract:cruxeval_output_lenient")
+EXTRACTORS.register("cruxeval-input-direct-lenient", lazy="codemind.tasks.extract:cruxeval_input_lenient")
+EXTRACTORS.register("cruxeval-input-cot-lenient", lazy="codemind.tasks.extract:cruxeval_input_lenient")
+EXTRACTORS.register("codemind", lazy="codemind.tasks.extract:codemind")
+EXTRACTORS.register("codemind-lenient", lazy="codemind.tasks.extract:codemind_lenient")
+EXTRACTORS.register("verbatim", lazy="codemind.tasks.extract:verbatim")
+EXTRACTORS.register("code", lazy="codemind.tasks.code:extract_code")  # DER/SR synthesis answers
+
+EXACT = frozenset(n for n in EXTRACTORS.names() if "lenient" not in n)
 
 
 def get_extractor(name: str) -> Extractor:
-    """The extractor called name; UserError listing the known names otherwise."""
-    try:
-        return EXTRACTORS[name]
-    except KeyError:
-        from codemind.errors import UserError
-
-        raise UserError(f"unknown extractor '{name}' (known: {', '.join(sorted(EXTRACTORS))})") from None
+    """The extractor called name; UnknownName (a UserError) listing the known names otherwise."""
+    return EXTRACTORS.get(name)
 
 
 def extract(name: str, text: str | None) -> str | None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.schema import Item, Program
-from codemind.tasks.base import RUNNABLE, TASKS, TaskBuilder, Truth
+from codemind.tasks.base import RUNNABLE, TaskBuilder, Truth
 
 __all__ = ["IER", "RUNNABLE"]
 
 
-@TASKS.register("ier")
 class IER(TaskBuilder):
     name = "ier"
     default_judge = "value"
+    title = "IER"
 
     def default_prompt(self, program: Program) -> str:
         # The direct CRUXEval format suits function programs and small local models; stdin

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.schema import Item, Program
-from codemind.tasks.base import NOT_FUNCTION, NOT_PYTHON, RUNNABLE, TASKS, TaskBuilder, Truth
+from codemind.tasks.base import NOT_FUNCTION, NOT_PYTHON, RUNNABLE, TaskBuilder, Truth
 
 
-@TASKS.register("input")
 class InputPrediction(TaskBuilder):
     name = "input"
     answer_kind = "call"
     default_judge = "cruxeval"
+    summary_alone = True
 
     def default_prompt(self, program: Program) -> str:
         return "cruxeval-direct"

@@ -10,27 +10,32 @@ misleading variant (counted in the manifest).
 SR uses a problem when it can show its test: a Python function with a spec and tests whose
 first input has a call and a value (stated or executed; synthesis.synthesis_problem). The
 others are recorded in the run manifest with their reason (usable_programs.<stage>).
+
+Its summary in the report (summarize): the pass rate of each variant, and the paired
+differences over problems (with - none, with - misleading) with a seeded bootstrap interval.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from codemind.schema import Program
-from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder, record_usage, usage
+from codemind.tasks.base import Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.mutate import mutate_assert, rng_for
+from codemind.tasks.summary import difference_cell, paired_difference, per_problem, rate, rate_cell
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
                                       synthesis_item, synthesis_problem)
 
 NOT_MUTABLE = "no literal value in the shown test to mutate"
 
 WITH_TEST, NO_TEST = "codemind-with-test", "codemind-no-test"
+VARIANTS = ("with_test", "no_test", "misleading_test")  # its stages
 
 
-@TASKS.register("sr")
 class SR(TaskBuilder):
     name = "sr"
     default_judge = SYNTHESIS_JUDGE
+    summary_alone = True
 
     def default_prompt(self, program: Program) -> str:
         return WITH_TEST
@@ -72,3 +77,18 @@ class SR(TaskBuilder):
         record_test_coverage(ctx, stages["with_test"])
         for name, items in stages.items():
             yield Stage(name, items, judge=SYNTHESIS_JUDGE)
+
+    def summarize(self, samples: Sequence[dict]) -> dict:
+        variants = {v: [s for s in samples if s.get("stage") == v] for v in VARIANTS}
+        per = {v: per_problem(rows) for v, rows in variants.items()}
+        return {
+            **{v: rate(s["correct"] for s in rows) for v, rows in variants.items()},
+            "with_minus_none": paired_difference(per["with_test"], per["no_test"]),
+            "with_minus_misleading": paired_difference(per["with_test"], per["misleading_test"]),
+        }
+
+    def summary_cells(self, summary: dict) -> dict[str, str]:
+        return {"SR with": rate_cell(summary.get("with_test")), "SR none": rate_cell(summary.get("no_test")),
+                "SR misleading": rate_cell(summary.get("misleading_test")),
+                "with-none": difference_cell(summary.get("with_minus_none")),
+                "with-misleading": difference_cell(summary.get("with_minus_misleading"))}

@@ -1,0 +1,2 @@
+inf = float('inf')
+nan = float('nan')
