@@ -15,7 +15,6 @@ from codemind.models.gencache import CachedBackend, GenCache
 from codemind.schema import GenerationParams, Generation, GenRequest
 
 
-@BACKENDS.register("echo-probe")
 class EchoProbe(Backend):
     """A backend the pipeline has never heard of: answers every item with its expected
     output inside a code fence, and declares the rest through options."""
@@ -35,6 +34,9 @@ class EchoProbe(Backend):
             text = self.options.get("answer", "```\n[1, 2]\n```")
             yield Generation(item_key=r.item_key, sample_index=r.sample_index, text=text, finish_reason="stop")
 
+
+
+BACKENDS.register("echo-probe", EchoProbe)
 
 def test_each_backend_declares_its_capabilities(data_dir, tmp_path):
     replay = BACKENDS.get("replay")(str(data_dir / "codemind/generations/gpt-4__mbpp.jsonl.gz"), GenerationParams())

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from codemind import resources
-from codemind.benchmarks.humaneval_x import java_main
+from codemind.benchmarks.java_main import java_main
 
 REPO = Path(__file__).resolve().parent.parent
 PKG = REPO / "codemind"

@@ -56,8 +56,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codemind.benchmarks.asserts import input_mode, top_level_names
-from codemind.benchmarks.base import BENCHMARKS, Benchmark
+from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.datafiles import sha256_file
+from codemind.benchmarks.java_main import java_main as java_main_text
 from codemind.benchmarks.stdin_common import stdin_program
 from codemind.errors import UserError
 from codemind.schema import Program, TestInput
@@ -331,22 +332,14 @@ def qualify(call: str, method: str, receiver: str) -> str:
 
 def java_main(source: str, method: str, calls: list[str]) -> str:
     """The Main appended to a Java function program: prints one call, or the call whose number
-    it reads from stdin (HumanEval-X's shape, humaneval_x.java_main)."""
+    it reads from stdin (HumanEval-X's shape: java_main.py)."""
     cls, static, rtype, has_public = java_target(source, method)
     receiver = cls if static else "s"
     dims = rtype.count("[")
     printer = "{}" if dims == 0 else ("java.util.Arrays.toString({})" if dims == 1 else
                                       "java.util.Arrays.deepToString({})")
-    shown = [printer.format(qualify(c.strip(), method, receiver)) for c in calls]
-    head = ("" if has_public else "public ") + "class Main {\n    public static void main(String[] args) throws Exception {\n"
-    if not static:
-        head += f"        {cls} s = new {cls}();\n"
-    if len(shown) == 1:
-        body = f"        System.out.println({shown[0]});\n"
-    else:
-        cases = "".join(f"            case {k}: System.out.println({c}); break;\n" for k, c in enumerate(shown))
-        body = f"        switch (new java.util.Scanner(System.in).nextInt()) {{\n{cases}        }}\n"
-    return head + body + "    }\n}\n"
+    return java_main_text([qualify(c.strip(), method, receiver) for c in calls], printer, cls=cls, static=static,
+                          public=not has_public)
 
 
 # ---------------------------------------------------------------- the benchmark

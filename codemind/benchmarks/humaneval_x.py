@@ -32,6 +32,7 @@ from string import Template
 from codemind import resources
 from codemind.benchmarks.asserts import input_mode, parse_check_function, to_inputs
 from codemind.benchmarks.base import Benchmark
+from codemind.benchmarks.java_main import java_main
 from codemind.benchmarks.datafiles import resolve, sha256_file
 from codemind.errors import UserError
 from codemind.schema import Program, TestInput
@@ -147,19 +148,6 @@ def java_setup(test: str) -> str:
         return ""
     lines = [ln.strip() for ln in m.group(1).strip().splitlines()]
     return "".join(f"        {ln}\n" for ln in lines if ln)
-
-
-def java_main(calls: list[str], printer: str, setup: str = "") -> str:
-    """The Main that prints one call's value (one call: templates/humaneval_x_main.java) or the
-    call chosen on stdin (templates/humaneval_x_main_switch.java, its ``case ${k}`` line once per
-    call). ``setup``: java_setup()'s lines; ``printer``: how a value is printed ("{}")."""
-    if len(calls) == 1:
-        main = resources.text("codemind.benchmarks", "templates/humaneval_x_main.java")
-        return Template(main).substitute(setup=setup, value=printer.format(calls[0]))
-    lines = resources.text("codemind.benchmarks", "templates/humaneval_x_main_switch.java").splitlines(keepends=True)
-    at = next(i for i, line in enumerate(lines) if "${k}" in line)
-    cases = "".join(Template(lines[at]).substitute(k=k, value=printer.format(c)) for k, c in enumerate(calls))
-    return Template("".join(lines[:at])).substitute(setup=setup) + cases + "".join(lines[at + 1:])
 
 
 # ---------------------------------------------------------------- the benchmark

@@ -1,7 +1,6 @@
-public class Main {
+${public}class Main {
     public static void main(String[] args) throws Exception {
-        Solution s = new Solution();
-${setup}        switch (new java.util.Scanner(System.in).nextInt()) {
+${instance}${setup}        switch (new java.util.Scanner(System.in).nextInt()) {
             case ${k}: System.out.println(${value}); break;
         }
     }
