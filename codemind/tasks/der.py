@@ -117,7 +117,16 @@ class DER(TaskBuilder):
 
     def summary_cells(self, summary: dict) -> dict[str, str]:
         return {"DER synth pass@1": rate_cell(summary.get("synthesis_pass_at_1")),
-                "R_DER": rate_cell(summary.get("r_der")), "IER ref": rate_cell(summary.get("ier_reference"))}
+                "R_DER": rate_cell(summary.get("r_der")), "IER ref": rate_cell(summary.get("ier_reference")),
+                "own/ref agree": _agreement_cell(summary.get("consistency"))}
+
+
+def _agreement_cell(c: dict | None) -> str:
+    """Problems where predicting the own code's output and the reference's were both right or
+    both wrong, of those with both."""
+    if not c or c.get("agreement") is None:
+        return "-"
+    return f"{100 * c['agreement']:.1f} (n={c['n_problems']} problems)"
 
 
 def consistency(own: list[dict], reference: list[dict]) -> dict:
