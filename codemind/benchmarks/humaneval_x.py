@@ -27,9 +27,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from string import Template
 
-from codemind import resources
 from codemind.benchmarks.asserts import input_mode, parse_check_function, to_inputs
 from codemind.benchmarks.base import Benchmark
 from codemind.benchmarks.java_main import java_main

@@ -7,7 +7,6 @@ when a run is killed) and API backends can overlap requests.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from importlib import metadata
 from pathlib import PurePath
