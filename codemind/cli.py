@@ -110,11 +110,14 @@ def run(
     except KeyboardInterrupt:
         print("interrupted: every judged sample is saved; rerun the same command to continue", file=sys.stderr)
         raise typer.Exit(130)
+    _finish_run(result, as_json)
+
+
+def _finish_run(result, as_json: bool) -> None:
+    """What a finished run prints: a summary line on stderr, then its report."""
     if not as_json:
-        print(
-            f"{result.out}: {result.items} items, {result.new_samples} new samples, {result.skipped} already done",
-            file=sys.stderr,
-        )
+        print(f"{result.out}: {result.items} items, {result.new_samples} new samples, "
+              f"{result.skipped} already done", file=sys.stderr)
     _print_report([result.out], by=[], fmt="json" if as_json else "table")
 
 
@@ -137,11 +140,7 @@ def _run_evals(names: list[str], suite: str | None, question: dict, rest: dict, 
         name, description = "evals:" + ",".join(s.name for s in specs), ""
     if len(specs) == 1 and not suite:
         config = eval_config(specs[0], {**given, **overrides}, out)
-        result = run_pipeline(config, progress=progress)
-        if not as_json:
-            print(f"{result.out}: {result.items} items, {result.new_samples} new samples, "
-                  f"{result.skipped} already done", file=sys.stderr)
-        _print_report([result.out], by=[], fmt="json" if as_json else "table")
+        _finish_run(run_pipeline(config, progress=progress), as_json)
         return
     done = run_suite(name, description, specs, {**given, **overrides}, out,
                      run_one=lambda config: run_pipeline(config, progress=progress))

@@ -31,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from codemind.benchmarks.datafiles import sha256_file
 from codemind.errors import UserError
 
 TABLE = Path(__file__).with_name("llamacpp_models.toml")
@@ -105,33 +106,14 @@ def cached_path(entry: ModelEntry) -> Path:
     return models_dir() / f"{entry.alias}-{entry.sha256[:16]}.gguf"
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(_BLOCK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-_VERIFIED: set[tuple[str, int, int, int, str]] = set()  # (path, size, mtime_ns, inode, sha256)
-
-
 def _verified(path: Path, entry: ModelEntry) -> bool:
     """True when the file at path has the entry's size and sha256 (hashed once per process
-    and file version)."""
+    and file version: datafiles.sha256_file)."""
     try:
-        st = path.stat()
+        size = path.stat().st_size
     except OSError:
         return False
-    if st.st_size != entry.size:
-        return False
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, entry.sha256)
-    if key in _VERIFIED:
-        return True
-    if sha256_file(path) != entry.sha256:
-        return False
-    _VERIFIED.add(key)
-    return True
+    return size == entry.size and sha256_file(path) == entry.sha256
 
 
 def is_available(entry: ModelEntry) -> bool:

@@ -36,19 +36,19 @@ def suite_report(path: Path, seed: int = 0, n_boot: int = 2000) -> dict:
     ier = [s for s in samples if s["task"] == "ier"]
     pooled = [{**s, "run": "ier"} for s in ier]  # effects over every IER evaluation at once
     order = {e: i for i, e in enumerate(record.evals)}
-    rows = metrics(samples, by=["eval", "stage"], seed=seed, n_boot=n_boot)["metrics"]
+    grouped = metrics(samples, by=["eval", "stage"], seed=seed, n_boot=n_boot)
+    rows = grouped["metrics"]
     rows.sort(key=lambda m: order.get(m["group"]["eval"], len(order)))  # the suite's order
-    result = {
+    return {
         "suite": record.suite,
         "model": record.model,
         "evals": [{"name": e, "run": record.runs[e], "status": record.status.get(e, "pending")} for e in record.evals],
         "metrics": rows,
-        "outcomes": metrics(samples)["outcomes"],
+        "outcomes": grouped["outcomes"],
         "summary": summarize(samples),
         "constructs": metrics(ier, by=["eval", "construct"], seed=seed, n_boot=n_boot)["metrics"] if ier else [],
         "construct_effects": construct_effects(pooled, seed=seed, n_boot=n_boot) if ier else [],
     }
-    return result
 
 
 def _pct(m: dict) -> str:
