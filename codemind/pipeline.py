@@ -165,6 +165,8 @@ def judge_batch(
                 finish_reason=gen.finish_reason,
                 latency=gen.latency,
                 judge_seconds=None if gen.error_kind else round(per_case, 6),
+                score=j.score,
+                measures=j.measures,
             )
         )
     return samples

@@ -269,6 +269,10 @@ class Judgement(_Model):
     outcome: Outcome
     correct: bool
     detail: str | None = None
+    # a task's graded score of the sample (DSR: pass weighted by how much shorter the code is) and
+    # what it was computed from (DSR: loc_original, loc_padded, loc_answer); None for pass/fail tasks
+    score: float | None = None
+    measures: dict[str, Any] | None = None
 
 
 class Sample(_Model):
@@ -294,6 +298,8 @@ class Sample(_Model):
     finish_reason: str | None = None
     latency: float | None = None
     judge_seconds: float | None = None
+    score: float | None = None  # Judgement.score (graded tasks: DSR)
+    measures: dict[str, Any] | None = None  # Judgement.measures
 
 
 class RunManifest(_Model):

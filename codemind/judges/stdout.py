@@ -9,11 +9,13 @@ floats are equal within that absolute-or-relative tolerance (typical of judge sy
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 from codemind.judges.base import Case, Judge
 from codemind.sandbox.base import Sandbox
-from codemind.schema import Judgement
+from codemind.schema import ExecJob, Execution, Judgement, Limits
+
+_UNPARSABLE = ("SyntaxError", "IndentationError", "TabError")
 
 
 def normalise(text: str) -> list[str]:
@@ -85,3 +87,47 @@ class StdoutJudge(Judge):
             ok = stdout_equal(ans, case.item.expected, self.float_tol)
             out.append(Judgement(extracted=ans, outcome="correct" if ok else "wrong_value", correct=ok))
         return out
+
+
+def run_stdin_pairs(pairs: Sequence[tuple[str, Sequence[tuple[str, str]]]],
+                    run_jobs: Callable[[list[ExecJob]], list[Execution]], float_tol: float | None = None,
+                    limits: Limits | None = None) -> list[tuple[str, str | None]]:
+    """(outcome, detail) of each (Python stdin program, [(stdin, expected stdout), ...]): the
+    program is run on every stdin in the sandbox (`run_jobs`, through the execution cache) and
+    its stdout compared with the expected one as this judge compares a predicted output. Only
+    the captured stdout and the run's status come back, so the program can print its answer but
+    cannot decide the comparison; a run that does not end normally is never a pass. Used by
+    DSR, whose answers are programs."""
+    jobs, owner = [], []
+    for k, (code, io_pairs) in enumerate(pairs):
+        for stdin, _ in io_pairs:
+            jobs.append(ExecJob(language="python", source=code, stdin=stdin, limits=limits or Limits()))
+            owner.append(k)
+    results: list[list[tuple[Execution, str]]] = [[] for _ in pairs]
+    for k, ex, (_, expected) in zip(owner, run_jobs(jobs) if jobs else [],
+                                    (p for _, io_pairs in pairs for p in io_pairs)):
+        results[k].append((ex, expected))
+    out = []
+    for (code, io_pairs), runs in zip(pairs, results):
+        if not io_pairs:
+            out.append(("sandbox_error", "no input/output pair to run"))
+            continue
+        out.append(_stdin_verdict(runs, float_tol))
+    return out
+
+
+def _stdin_verdict(runs: list[tuple[Execution, str]], float_tol: float | None) -> tuple[str, str | None]:
+    for n, (ex, expected) in enumerate(runs):
+        if ex.status == "timeout":
+            return "timeout", f"input {n}"
+        if ex.status == "sandbox_error":
+            return "sandbox_error", (ex.stderr or "")[-300:] or None
+        if ex.status == "compile_error" or (ex.status == "exception" and ex.exc_type in _UNPARSABLE):
+            return "unparsable", ex.exc_type
+        if ex.status == "tampered":
+            return "exited_early", "wrote to the result channel"
+        if ex.status != "ok":
+            return "wrong_value", f"input {n}: {ex.status}: {ex.exc_type or ''} {ex.exc_message or ''}".strip()[:300]
+        if not stdout_equal(ex.stdout, expected, float_tol):
+            return "wrong_value", f"input {n}: printed {ex.stdout[:100]!r}, expected {expected[:100]!r}"
+    return "correct", None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import json
-from typing import Sequence
+from typing import Callable, Sequence
 
 from codemind import resources
 from codemind.judges.base import Case, Judge
@@ -77,30 +77,41 @@ def test_coverage(contexts: dict[str, dict]) -> dict:
             "run_whole": len(harness), "run_whole_problems": harness}
 
 
+def run_tests(pairs: Sequence[tuple[str, dict]],
+              run_jobs: Callable[[list[ExecJob]], list[Execution]]) -> list[tuple[str, str | None]]:
+    """(outcome, detail) of each (code, context) under its tests: context as an item's ("tests",
+    "entry_point", "source", "test_setup"). `run_jobs` runs sandbox jobs (through the execution
+    cache). Also used to check code the harness made (DSR's padded programs) against the tests."""
+    if not pairs:
+        return []
+    out = []
+    for (code, context), ex in zip(pairs, run_jobs([test_job(code, context) for code, context in pairs])):
+        plan = plan_for(context)
+        out.append(_checks_verdict(plan, ex) if plan.complete else _harness_verdict(ex))
+    return out
+
+
 class TestsJudge(Judge):
     name = "tests"
     __test__ = False
 
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
         out: list[Judgement | None] = [None] * len(cases)
-        jobs, where = [], []
+        where = []
         for i, case in enumerate(cases):
             if not case.extracted:
                 outcome = "truncated" if case.finish_reason == "length" else "no_answer"
                 out[i] = Judgement(extracted=None, outcome=outcome, correct=False)
                 continue
-            jobs.append(test_job(case.extracted, case.item.context))
             where.append(i)
-        if jobs:
+        if where:
             if sandbox is None:
                 raise RuntimeError("the tests judge needs a sandbox")
             # through the execution cache: a resumed run never re-executes a finished test run
-            for i, ex in zip(where, run_cached(sandbox, jobs)):
-                code, context = cases[i].extracted, cases[i].item.context
-                plan = plan_for(context)
-                verdict = _checks_verdict(plan, ex) if plan.complete else _harness_verdict(ex)
-                outcome, detail = verdict
-                out[i] = Judgement(extracted=code, outcome=outcome, correct=outcome == "correct", detail=detail)
+            pairs = [(cases[i].extracted or "", cases[i].item.context) for i in where]
+            for i, (outcome, detail) in zip(where, run_tests(pairs, lambda jobs: run_cached(sandbox, jobs))):
+                out[i] = Judgement(extracted=cases[i].extracted, outcome=outcome, correct=outcome == "correct",
+                                   detail=detail)
         return out  # type: ignore[return-value]
 
 

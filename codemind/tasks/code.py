@@ -37,3 +37,18 @@ def extract_code(text: str) -> str | None:
     if m:
         return m.group(1).strip("\n") + "\n"
     return text.strip("\n") + "\n" if _parses(text) else None
+
+
+_CODE_MARKERS = re.compile(r"\$CODE_START\$[ \t]*\n?(.*?)\$CODE_END\$", re.S)
+
+
+def extract_marked_code(text: str) -> str | None:
+    """DSR answers: the code between $CODE_START$ and $CODE_END$ (CodeMind's DSR prompts in their
+    raw form; a ```python fence inside is unwrapped), else what extract_code finds (the GPT form of
+    the prompts asks for a ```python fence)."""
+    if text:
+        m = _CODE_MARKERS.search(text)
+        if m and m.group(1).strip():
+            inner = m.group(1)
+            return extract_code(inner) if "```" in inner else inner.strip("\n") + "\n"
+    return extract_code(text)

@@ -260,6 +260,7 @@ EXTRACTORS.register("codemind", lazy="codemind.tasks.extract:codemind")
 EXTRACTORS.register("codemind-lenient", lazy="codemind.tasks.extract:codemind_lenient")
 EXTRACTORS.register("verbatim", lazy="codemind.tasks.extract:verbatim")
 EXTRACTORS.register("code", lazy="codemind.tasks.code:extract_code")  # DER/SR synthesis answers
+EXTRACTORS.register("dsr-code", lazy="codemind.tasks.code:extract_marked_code")  # DSR answers
 
 EXACT = frozenset(n for n in EXTRACTORS.names() if "lenient" not in n)
 
