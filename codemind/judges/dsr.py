@@ -9,7 +9,9 @@ Pass/fail is decided by the existing judges' machinery, never again here:
   the executed output as the `stdout` judge compares (judges/stdout.py run_stdin_pairs).
 
 Then the LoC weight of CodeMind's scripts/test_refactor.py, with the lines of code counted by
-codemind/tasks/loc.py (C the original program, C+ the padded one shown, C' the answer):
+codemind/tasks/loc.py normalized_loc, on each program as ast.unparse writes it (the authors
+count cleaned copies of all three; C the original program, C+ the padded one shown, C' the
+answer):
 
     score = pass * 1[LoC(C') < LoC(C+)] * LoC(C) / max(LoC(C), LoC(C'))
 
@@ -28,7 +30,7 @@ from codemind.judges.tests import LIMITS, run_tests
 from codemind.sandbox.base import Sandbox
 from codemind.sandbox.cache import run_cached
 from codemind.schema import Judgement
-from codemind.tasks.loc import loc
+from codemind.tasks.loc import normalized_loc
 
 
 def dsr_score(passed: bool, loc_original: int, loc_padded: int, loc_answer: int | None) -> float:
@@ -70,7 +72,7 @@ class DSRJudge(Judge):
     def _graded(case: Case, outcome: str, detail: str | None) -> Judgement:
         context = case.item.context
         loc_original, loc_padded = context.get("loc_original"), context.get("loc_padded")
-        loc_answer = loc(case.extracted) if case.extracted else None
+        loc_answer = normalized_loc(case.extracted) if case.extracted else None
         passed = outcome == "correct"
         if not isinstance(loc_original, int) or not isinstance(loc_padded, int):
             return Judgement(extracted=case.extracted, outcome="sandbox_error", correct=False,

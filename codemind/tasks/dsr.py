@@ -38,6 +38,11 @@ from codemind.tasks.padding import ATTEMPTS, TRANSFORM, Padded, PaddingError, pa
 from codemind.tasks.summary import BOOTSTRAP, rate, rate_cell
 
 PROMPT = "codemind"
+# The benchmarks of CodeMind's DSR (its latest paper: HumanEval, CRUXEval, Avatar at HEAD and
+# ClassEval). The transform pads any Python program; other benchmarks are left out with this
+# reason so that a run says so instead of asking about programs the method was not meant for.
+BENCHMARKS = ("humaneval", "cruxeval", "avatar-latest", "classeval")
+NOT_DSR = "not a DSR benchmark"
 JUDGE = "dsr"
 NOT_PADDED = "padding not verified"  # the padded program did not behave as the original
 REFERENCE_FAILS = "reference fails its tests"
@@ -70,6 +75,8 @@ class DSR(TaskBuilder):
     def static_problem(self, program: Program) -> str | None:
         if program.language != "python":
             return f"{NOT_PYTHON}: {program.language}"
+        if program.benchmark not in BENCHMARKS:
+            return f"{NOT_DSR}: DSR uses {', '.join(BENCHMARKS)}"
         if program.kind == "function" and not program.entry_point:
             return f"{NO_TESTS}: a function program without an entry point"
         return None

@@ -12,6 +12,8 @@ and docstrings are not counted. Decided here, by tokenizing (never by regex over
 - a line continued with a backslash counts on each physical line that carries a token.
 
 Code that does not tokenize or parse has no LoC (None): such an answer fails its tests anyway.
+
+DSR compares `normalized_loc`: the count on the program as ``ast.unparse`` writes it (below).
 """
 
 from __future__ import annotations
@@ -79,3 +81,18 @@ def loc(source: str | None) -> int | None:
         return None
     lines = code_lines(source)
     return None if lines is None else len(lines)
+
+
+def normalized_loc(source: str | None) -> int | None:
+    """Lines of code of the program as ``ast.unparse`` writes it: what DSR compares. The padded
+    program is unparsed (tasks/padding.py), and the authors count every program, the model's
+    answer included, on a cleaned copy (``cleaned_main.py``, ``cleaned_transformation.py``), so
+    all three are counted after the same normalisation: a list written over ten lines is one
+    line of code, comments and docstrings are not counted, whoever wrote the program."""
+    if source is None:
+        return None
+    try:
+        text = ast.unparse(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return loc(text + "\n")

@@ -18,7 +18,8 @@ Nothing added prints, reads input, draws random numbers, reads the clock or catc
 exception. A piece is used only when every name it binds or needs is free in the program (no
 identifier of the program has that name), so nothing is shadowed. The result is the program
 ``ast.unparse``-d (as the authors' transformed programs are: comments are dropped), and it
-must parse and have more lines of code than the original (codemind/tasks/loc.py).
+must parse and have more lines of code than the original, both counted as ``ast.unparse``
+writes them (codemind/tasks/loc.py normalized_loc).
 
 `pad(source, key, seed, attempt)` is deterministic: the random stream is seeded by (seed,
 key, attempt), so a program pads the same way whatever else is in the run. Attempts use fewer
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from codemind import resources
-from codemind.tasks.loc import loc
+from codemind.tasks.loc import normalized_loc
 
 TRANSFORM = "codemind-dsr-padding/v1"
 ATTEMPTS = 3
@@ -332,7 +333,7 @@ def pad(source: str, key: str, seed: int = 0, attempt: int = 0) -> Padded:
         compile(text, "<padded>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         raise PaddingError(f"padded program does not compile: {type(e).__name__}: {e}") from None
-    before, after = loc(source), loc(text)
+    before, after = normalized_loc(source), normalized_loc(text)
     if before is None or after is None or after <= before:
         raise PaddingError(f"padding did not add lines of code ({before} -> {after})")
     return Padded(source=text, seed=seed, attempt=attempt, applied=applied, loc_original=before, loc_padded=after)
