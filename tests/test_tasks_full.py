@@ -38,6 +38,7 @@ from codemind.benchmarks.base import BENCHMARKS
 from codemind.schema import OUTCOMES
 from codemind.tasks import base as task_base
 from codemind.tasks.base import TASKS
+from codemind.tasks import dsr
 from codemind.tasks.sr import NOT_MUTABLE
 
 
@@ -56,15 +57,20 @@ SUPPORTED = {
     "input": PY_FUNCTIONS,
     "der": PY_FUNCTIONS - {("cruxeval", "python")},
     "sr": PY_FUNCTIONS - {("cruxeval", "python")},
+    # DSR: the benchmarks of CodeMind's DSR (codemind/tasks/dsr.py BENCHMARKS; ClassEval once it is
+    # registered), Python
+    "dsr": {("humaneval", "python"), ("cruxeval", "python"), ("avatar-latest", "python")},
 }
 STAGES = {
     "ier": ["ier"],
     "input": ["input"],
     "der": ["synthesis", "prediction", "reference"],
     "sr": ["with_test", "no_test", "misleading_test"],
+    "dsr": ["dsr"],
 }
 REASONS = {task_base.NO_INPUT, task_base.NOT_RUN, task_base.NOT_FUNCTION, task_base.NOT_PYTHON, task_base.NO_SPEC,
-           task_base.NO_TESTS, task_base.NO_SHOWN_TEST, task_base.NOT_ASKABLE, NOT_MUTABLE}
+           task_base.NO_TESTS, task_base.NO_SHOWN_TEST, task_base.NOT_ASKABLE, NOT_MUTABLE, dsr.NOT_DSR,
+           dsr.NOT_PADDED, dsr.REFERENCE_FAILS}
 # The whole of CodeNet (about 1,900 programs per language; Java: five javac calls over ~400
 # programs each) is most of this module's time.
 SAMPLES = {"humaneval": 2}  # more than one sample per item somewhere; 1 elsewhere (cost)
@@ -82,7 +88,7 @@ def _runs():
     """Benchmark-major order: a benchmark's later tasks reuse its executed ground truth (the
     session's execution cache) and generations (DER's reference stage asks IER's questions)."""
     for bench, lang in PAIRS:
-        for task in ("ier", "input", "der", "sr"):
+        for task in STAGES:
             if (bench, lang) in SUPPORTED[task]:
                 yield pytest.param(task, bench, lang, id=f"{task}-{bench}-{lang}")
 
@@ -188,6 +194,10 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
     first = usage[STAGES[task][0]]
     if task in ("ier", "input", "der"):  # one item per input whose ground truth ran (first inputs only)
         assert first["items"] == runnable, (first["items"], gt)
+    elif task == "dsr":  # every program with an input that ran (or tests), unless its padding failed
+        left_out = sum(first["reasons"].get(r, 0) for r in (task_base.NO_INPUT, task_base.NOT_RUN, dsr.NOT_PADDED,
+                                                              dsr.REFERENCE_FAILS))
+        assert first["items"] == len(progs) - left_out, first
     else:  # SR shows the stated value: only programs without any input are left out
         assert first["items"] == len(progs) - first["reasons"].get(task_base.NO_INPUT, 0), first
 
@@ -207,6 +217,10 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
     if task == "sr":
         assert usage["misleading_test"]["items"] == manifest["sr_mutations"]["mutated"]
         assert usage["with_test"]["items"] == usage["no_test"]["items"]
+    if task == "dsr":  # the server answers with the unpadded originals: all pass, all score 1
+        padding = manifest["dsr_padding"]
+        assert padding["padded"] == first["items"] and len(padding["left_out"]) <= 0.02 * len(progs), padding
+        assert all(s["correct"] and s["score"] == 1.0 for s in samples), outcomes
     # the server answers with the truth where the dataset states it: most answers are right
     right = sum(1 for s in samples if (s["stage"] or task) == STAGES[task][0] and s["correct"])
     assert right >= 0.4 * first["items"] * n, outcomes

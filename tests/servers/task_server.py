@@ -10,7 +10,9 @@ from executing anything, so a request costs a regex and a dict lookup:
   Python): the dataset's label for that call, as an [ANSWER] block;
 - output prediction of a stdin program (CodeMind's and the direct-stdin prompts, Python and
   Java): the dataset's expected output, between <<<Output>>> and [END-OF-RESPONSE];
-- input prediction (`assert NAME(??) == OUTPUT`): the program's own first input.
+- input prediction (`assert NAME(??) == OUTPUT`): the program's own first input;
+- DSR (`Refactor the code and generate a shorter version of it`): the unpadded original program
+  (tests/servers/dsr_server.py; its table of padded programs is made on the first DSR prompt).
 
 Where the table has no entry the reply is a plausible fixed answer of the right form (`0`)
 and the prompt is recorded under `kinds["...-fallback"]`; a prompt of no known kind gets "?"
@@ -26,6 +28,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterable
+
+from servers.dsr_server import DSR_Q, DSRScript
 
 # the spec block of both synthesis prompts (with and without a test)
 PROBLEM = re.compile(r"Problem:\s*\n```\n(.*?)\n```", re.S)
@@ -57,9 +61,13 @@ class TaskScript:
     kinds: Counter = field(default_factory=Counter)  # prompt kind -> requests
     unknown: list[str] = field(default_factory=list)  # prompts of no known kind
     lock: threading.Lock = field(default_factory=threading.Lock)
+    programs: list = field(default_factory=list)
+    dsr: DSRScript | None = None
 
     def add(self, programs: Iterable) -> "TaskScript":
         """Table entries for these programs (codemind.schema.Program)."""
+        programs = list(programs)
+        self.programs += programs
         for p in programs:
             spec = (p.meta.get("spec") or "").strip("\n")
             if spec:
@@ -77,6 +85,13 @@ class TaskScript:
             self.kinds[kind] += 1
 
     def answer(self, prompt: str) -> str:
+        if DSRScript.matches(prompt):
+            with self.lock:
+                if self.dsr is None:
+                    self.dsr = DSRScript().add(self.programs)
+            reply = self.dsr.answer(prompt)
+            self._count("dsr" if self.dsr.table.get(DSR_Q.match(prompt).group(1).strip()) else "dsr-fallback")
+            return reply
         m = PROBLEM.search(prompt)
         if m and "write a Python function" in prompt:
             code = self.solutions.get(m.group(1).strip("\n"))
