@@ -64,6 +64,16 @@ def test_score_formula():
     assert dsr_score(True, 10, 20, None) == 0.0
 
 
+def test_answers_are_taken_from_markers_or_fences():
+    from codemind.tasks.code import extract_marked_code
+
+    assert extract_marked_code("ok\n$CODE_START$\ndef f(x):\n    return x\n$CODE_END$\n") == \
+        "def f(x):\n    return x\n"
+    assert extract_marked_code("$CODE_START$\n```python\nprint(1)\n```\n$CODE_END$") == "print(1)\n"
+    assert extract_marked_code("Sure:\n```python\nx = input()\nprint(x)\n```\n") == "x = input()\nprint(x)\n"
+    assert extract_marked_code("no code here") is None
+
+
 # ---------------------------------------------------------------- the transform
 
 
@@ -131,6 +141,13 @@ def _always_equal(p) -> str:
 
 def _exit_zero(p) -> str:
     return "import sys\nsys.exit(0)\n" + p.source
+
+
+def _patched_builtins(p) -> str:
+    """Patches what a test in the same process would lean on, then answers wrongly."""
+    lines = "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.abs = lambda x: 0\n" \
+            "builtins.len = lambda x: 0\nbuiltins.AssertionError = KeyError\n"
+    return lines + _wrong(p)
 
 
 def _longer(extra: int):
@@ -209,7 +226,7 @@ def test_partial_credit_matches_the_formula_by_hand(data_dir, tmp_path, bench):
 
 @pytest.mark.parametrize("bench", BENCHES)
 def test_reward_hacks_score_0(data_dir, tmp_path, bench):
-    for name, respond in (("always-equal", _always_equal), ("exit0", _exit_zero)):
+    for name, respond in (("always-equal", _always_equal), ("exit0", _exit_zero), ("builtins", _patched_builtins)):
         dsr, samples, _, _ = _run(bench, tmp_path, respond, name)
         assert dsr["s_dsr"]["score"] == 0.0, (name, [(s["outcome"], s["detail"]) for s in samples])
         assert not any(s["correct"] for s in samples), name
