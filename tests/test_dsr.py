@@ -269,3 +269,47 @@ def test_padded_sources_are_what_the_task_pads(data_dir):
     """The scripted server's table is built with pad() itself: attempt 0 is the first entry."""
     p = _programs("cruxeval")[0]
     assert padded_sources(p)[0] == pad(p.source, f"cruxeval/{p.id}", 0, 0).source
+
+
+# ---------------------------------------------------------------- verification, retries, leaving out
+
+
+def _stdin_program(pid: str, source: str, stdin: str = "3\n"):
+    from codemind.schema import Program, TestInput
+
+    return Program(id=pid, benchmark="avatar-latest", language="python", kind="stdin", source=source,
+                   inputs=[TestInput(index=0, stdin=stdin)])
+
+
+def test_padding_that_changes_behaviour_is_retried_then_left_out(tmp_path, monkeypatch):
+    """Verification is by execution in the sandbox: a program that prints its function's name
+    fails while it is decorated (attempts 0 and 1) and is asked about with attempt 2's padding;
+    one that prints its global names fails every attempt and is left out with the reason."""
+    from codemind.groundtruth import execute_ground_truth
+    from codemind.sandbox.cache import run_cached
+    from codemind.sandbox.process import ProcessSandbox
+    from codemind.tasks.base import StageContext
+    from codemind.tasks.dsr import DSR
+
+    monkeypatch.setenv("CODEMIND_CACHE_DIR", str(tmp_path / "cache"))
+    progs = [
+        _stdin_program("named", "def f(x):\n    return x * 2\n\nprint(f(int(input())), f.__name__)\n"),
+        _stdin_program("globals", "n = int(input())\nprint(n, sorted(k for k in globals() if k[0] != '_'))\n"),
+        _stdin_program("plain", "n = int(input())\nprint(n + 1)\n"),
+    ]
+    with ProcessSandbox(workers=2) as sb:
+        def execute(programs):
+            return {(t.program_id, t.input_index): t for t in execute_ground_truth(programs, sb, use_cache=False)}
+
+        ctx = StageContext(programs=progs, truths=execute(progs), prompt_id=None, seed=0, samples=lambda: [],
+                           execute=execute, run_jobs=lambda jobs: run_cached(sb, jobs, use_cache=False))
+        (stage,) = list(DSR().plan(ctx))
+    padding = ctx.manifest_extra["dsr_padding"]
+    assert {i.program_id for i in stage.items} == {"named", "plain"}
+    assert padding["programs"]["named"]["attempt"] == 2 and padding["retried"] == 1
+    assert len(padding["programs"]["named"]["failed_attempts"]) == 2
+    assert "dec_result" in padding["programs"]["named"]["failed_attempts"][0]
+    assert padding["programs"]["plain"]["attempt"] == 0
+    why = padding["left_out"]["globals"]
+    assert why.startswith(NOT_PADDED) and "attempt 2" in why
+    assert ctx.manifest_extra["usable_programs"]["dsr"]["unusable_programs"]["globals"] == why
