@@ -15,6 +15,8 @@ One Program per folder, ``kind="function"``, ``source`` = main.py byte for byte,
   asks for. ``entry_point`` is None: the call is not a call of one function by name, so prompts
   show the whole call (``{call}``), never CRUXEval's ``f(...)`` form.
 - ``label`` = output.txt, compared with the executed repr (groundtruth.py); never trusted.
+  output.txt holds ``str(value)`` (``Bob`` for ``'Bob'``): ``meta["label_form"] = "str"`` makes
+  ground truth also accept a string value whose text is the label (whitespace runs collapsed).
 
 ``meta`` (kept stable: the SR task here and DSR on branch ``dsr`` read it):
 
@@ -130,6 +132,6 @@ class ClassEval(Benchmark):
                 "test_setup": import_lines(class_source), "class_source": class_source,
                 "skeleton": skeleton(class_source, class_name, method), "method_test": read("method_test.py"),
                 "origin": f"Intelligent-CAT-Lab/CodeMind@{COMMIT} dataset/classeval/{folder.name}",
-                "determinism_probe": True,
+                "determinism_probe": True, "label_form": "str",
             },
         )  # fmt: skip
