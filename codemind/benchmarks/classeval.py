@@ -24,8 +24,9 @@ One Program per folder, ``kind="function"``, ``source`` = main.py byte for byte,
 - ``method``: the method the item is about (``filter``);
 - ``tests``: asserts.txt, the method's unittest tests as published (TestCase subclasses);
   judges/testchecks.py splits them into checks (judges/unittest_checks.py);
-- ``test_setup``: main.py's import lines (what the class and the tests need), run before
-  model-written code when it is tested;
+- ``test_setup``: main.py's import lines, plus ``import os`` (``stat``, ``shutil``... see
+  TEST_MODULES) where the tests use such a module without importing it (ClassEval's own test
+  files imported them); run before model-written code when it is tested;
 - ``class_source``: main.py without ``class Test`` (the class alone, imports included);
 - ``skeleton``: class_source with the method's body replaced by ``pass`` (its signature and
   docstring kept, every other method kept): what SR asks a model to complete;
@@ -73,6 +74,22 @@ def import_lines(source: str) -> str:
     tree = ast.parse(source)
     return "\n".join(ast.get_source_segment(source, n) or "" for n in tree.body
                      if isinstance(n, (ast.Import, ast.ImportFrom)))  # fmt: skip
+
+
+# Standard modules ClassEval's tests use without importing them (its test files imported them)
+TEST_MODULES = ("os", "stat", "shutil", "json", "sys", "time", "datetime", "math", "random", "re", "sqlite3",
+                "tempfile")
+
+
+def test_setup(class_source: str, tests: str) -> str:
+    """The class's import lines, plus ``import M`` for each standard module in TEST_MODULES the
+    tests use by name (``os.remove(...)``) that the class does not import."""
+    lines = import_lines(class_source)
+    tree = ast.parse(class_source)
+    bound = {(a.asname or a.name).split(".")[0] for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+             for a in n.names}  # fmt: skip
+    extra = [f"import {m}" for m in TEST_MODULES if m not in bound and re.search(rf"\b{m}\.", tests)]
+    return "\n".join([lines, *extra]) if extra else lines
 
 
 def method_node(tree: ast.Module, class_name: str, method: str) -> ast.FunctionDef | None:
@@ -129,7 +146,7 @@ class ClassEval(Benchmark):
             inputs=[TestInput(index=0, call=CALL, label=read("output.txt"))],
             meta={
                 "class_name": class_name, "method": method, "tests": read("asserts.txt"),
-                "test_setup": import_lines(class_source), "class_source": class_source,
+                "test_setup": test_setup(class_source, read("asserts.txt")), "class_source": class_source,
                 "skeleton": skeleton(class_source, class_name, method), "method_test": read("method_test.py"),
                 "origin": f"Intelligent-CAT-Lab/CodeMind@{COMMIT} dataset/classeval/{folder.name}",
                 "determinism_probe": True, "label_form": "str",
