@@ -46,6 +46,7 @@ PAIRS = [
     ("codenet", "python"), ("codenet", "java"), ("codenet-plt", "python"), ("codenet-plt", "java"),
     ("avatar", "python"), ("avatar", "java"), ("avatar-latest", "python"), ("avatar-latest", "java"),
     ("avatar-full", "python"), ("avatar-full", "java"), ("humaneval-x", "python"), ("humaneval-x", "java"),
+    ("classeval", "python"),
 ]  # fmt: skip
 PY_FUNCTIONS = {("humaneval", "python"), ("mbpp", "python"), ("mbpp-full", "python"), ("cruxeval", "python"),
                 ("humaneval-x", "python")}
@@ -55,7 +56,7 @@ SUPPORTED = {
     "ier": set(PAIRS),
     "input": PY_FUNCTIONS,
     "der": PY_FUNCTIONS - {("cruxeval", "python")},
-    "sr": PY_FUNCTIONS - {("cruxeval", "python")},
+    "sr": PY_FUNCTIONS - {("cruxeval", "python")} | {("classeval", "python")},  # ClassEval: a class's method
 }
 STAGES = {
     "ier": ["ier"],
@@ -188,8 +189,12 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
     first = usage[STAGES[task][0]]
     if task in ("ier", "input", "der"):  # one item per input whose ground truth ran (first inputs only)
         assert first["items"] == runnable, (first["items"], gt)
-    else:  # SR shows the stated value: only programs without any input are left out
-        assert first["items"] == len(progs) - first["reasons"].get(task_base.NO_INPUT, 0), first
+    else:  # SR shows the stated value: only programs without any input are left out (ClassEval: and
+        # methods whose unittest tests cannot be split into checks, or have none)
+        left_out = first["reasons"].get(task_base.NO_INPUT, 0)
+        if bench == "classeval":
+            left_out += first["reasons"].get(task_base.NO_TESTS, 0) + first["reasons"].get(task_base.NO_SHOWN_TEST, 0)
+        assert first["items"] == len(progs) - left_out, first
 
     # the task really supports this benchmark
     assert first["items"] > 0 and first["used"] >= MIN_USED * len(progs), (first["used"], len(progs))
