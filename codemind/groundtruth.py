@@ -160,6 +160,9 @@ def _assert_meta(program: Program, index: int) -> dict:
 
 def _failure(e: Execution) -> str:
     detail = ": ".join(x for x in (e.exc_type, e.exc_message) if x)
+    missing = re.fullmatch(r"No module named '([\w.]+)'", e.exc_message or "")
+    if e.exc_type == "ModuleNotFoundError" and missing:  # the sandbox image lacks it (docs/data-noise.md)
+        return _short(f"needs package {missing.group(1).split('.')[0]}: {e.status}: {detail}", 300)
     if not detail and e.stderr.strip():
         detail = e.stderr.strip().splitlines()[-1]
     return _short(f"{e.status}: {detail}" if detail else e.status, 300)

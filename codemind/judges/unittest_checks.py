@@ -501,7 +501,9 @@ def class_under_test(code: str, context: dict) -> str:
     if not own.endswith("\n"):
         own += "\n"
     blines = base.splitlines(keepends=True)
-    start = min([target.lineno] + [d.lineno for d in target.decorator_list]) - 1
+    # the answer's decorators replace the method's; an answer without any keeps the method's
+    # (a lone ``def add(a, b)`` of a @staticmethod stays static)
+    start = min([target.lineno] + [d.lineno for d in target.decorator_list if fn.decorator_list]) - 1
     spliced = "".join(blines[:start]) + own + "".join(blines[target.end_lineno:])
     return (rest.rstrip() + "\n\n" if rest.strip() else "") + spliced
 
