@@ -106,6 +106,10 @@ HACKS = {
     "patch_unittest": "import unittest\nunittest.TestCase.assertEqual = lambda *a, **k: None\n"
                       "unittest.TestCase.assertTrue = lambda *a, **k: None\n\ndef add(num1, num2):\n    return '0'\n",
     "clear_log": "def add(num1, num2):\n    import __main__\n    __main__._codemind_log.clear()\n    return '0'\n",
+    # empties each test's log as it is returned, so no assert would fail
+    "profile_empties_log": "import sys\n\ndef _hook(frame, event, arg):\n"
+                           "    if event == 'return' and frame.f_code.co_name == '_codemind_case' and isinstance(arg, list):\n"
+                           "        arg.clear()\n\nsys.setprofile(_hook)\n\ndef add(num1, num2):\n    return '0'\n",
     "fake_records": "def add(num1, num2):\n    import __main__\n    log = __main__._codemind_log\n"
                     "    log.append([0, ['111111111011111111100']])\n    return '0'\n",
     "patch_record": "def add(num1, num2):\n    import __main__\n    __main__._codemind_record = lambda *a: None\n"
@@ -133,7 +137,7 @@ def test_sr_judge_reference_right_and_hacks_wrong(by_id, sandbox):
     assert verdicts["exit_before_tests"].outcome == "exited_early"
     assert verdicts["os_exit"].outcome == "exited_early"
     assert verdicts["always_equal"].outcome in ("wrong_value", "invalid_answer")
-    assert verdicts["clear_log"].outcome == "exited_early"  # a top-level assert that never logged
+    assert verdicts["profile_empties_log"].outcome == "exited_early"  # a top-level assert that never logged
     assert verdicts["wrong"].outcome == "wrong_value"
 
 

@@ -56,12 +56,14 @@ ASSERTS: dict[str, tuple[int, str]] = {
     "assertGreaterEqual": (2, "values"), "assertLess": (2, "values"), "assertLessEqual": (2, "values"),
     "assertRegex": (2, "values"), "assertNotRegex": (2, "values"),
     "assertTrue": (1, "bool({0})"), "assertFalse": (1, "bool({0})"),
-    "assertIsNone": (1, "({0}) is None"), "assertIsNotNone": (1, "({0}) is not None"),
-    "assertIs": (2, "({0}) is ({1})"), "assertIsNot": (2, "({0}) is not ({1})"),
+    "assertIsNone": (1, "({0}) is None"), "assertIsNotNone": (1, "({0}) is None"),
+    "assertIs": (2, "({0}) is ({1})"), "assertIsNot": (2, "({0}) is ({1})"),
     "assertIsInstance": (2, "isinstance({0}, {1})"), "assertNotIsInstance": (2, "isinstance({0}, {1})"),
 }  # fmt: skip
-_TRUE_IF = {"assertTrue": True, "assertFalse": False, "assertIsNone": True, "assertIsNotNone": True,
-            "assertIs": True, "assertIsNot": True, "assertIsInstance": True, "assertNotIsInstance": False}
+# what the logged bool must be; an assert and its negation log the same predicate, so the test
+# the sandbox runs does not say which one the judge expects
+_TRUE_IF = {"assertTrue": True, "assertFalse": False, "assertIsNone": True, "assertIsNotNone": False,
+            "assertIs": True, "assertIsNot": False, "assertIsInstance": True, "assertNotIsInstance": False}
 _UNITTEST_OK = {"setUp", "tearDown", "maxDiff", "longMessage"}
 
 
