@@ -58,10 +58,17 @@ def execute_ground_truth(
     from codemind.sandbox.cache import run_cached  # the execution cache owns its storage
 
     pairs = [(p, inp) for p in programs for inp in p.inputs]
-    executions = run_cached(sandbox, [job_for(p, i) for p, i in pairs], progress=progress, use_cache=use_cache)
+    probed = [(p, inp) for p, inp in pairs if p.meta.get("determinism_probe")]
+    jobs = [job_for(p, i) for p, i in pairs] + [j for p, i in probed for j in probe_jobs(p, i)]
+    executions = run_cached(sandbox, jobs, progress=progress, use_cache=use_cache)
+    probes = {(p.id, i.index): executions[len(pairs) + k * len(PROBE_ZONES): len(pairs) + (k + 1) * len(PROBE_ZONES)]
+              for k, (p, i) in enumerate(probed)}  # fmt: skip
     by_program: dict[str, list[GroundTruth]] = {}
     for (program, inp), execution in zip(pairs, executions):
-        by_program.setdefault(program.id, []).append(assess(program, inp, execution))
+        truth = assess(program, inp, execution)
+        if (program.id, inp.index) in probes and truth.status in ("ok", "label_mismatch"):
+            truth = _probed(truth, probes[(program.id, inp.index)], program.kind)
+        by_program.setdefault(program.id, []).append(truth)
     out: list[GroundTruth] = []
     for program in programs:
         # inputs the adapter left out (over its byte cap): one excluded row each, with the reason
@@ -80,6 +87,36 @@ def execute_ground_truth(
                 )  # fmt: skip
             )
     return out
+
+
+# Two clocks 26 hours apart (POSIX TZ strings, no zoneinfo needed): their dates always differ.
+PROBE_ZONES = ("CMW+12", "CME-14")
+
+
+def probe_jobs(program: Program, inp: TestInput) -> list[ExecJob]:
+    """The input run again under each of PROBE_ZONES (a fresh interpreter state each time, so
+    ``random`` draws again): a program whose value depends on the clock or on chance gives
+    another value in at least one of them."""
+    from codemind import resources
+
+    prelude = resources.text("codemind", "snippets/clock_probe.py")
+    base = job_for(program, inp)
+    return [base.model_copy(update={"source": prelude + base.source, "env": {**base.env, "TZ": tz}})
+            for tz in PROBE_ZONES]
+
+
+def _probed(truth: GroundTruth, probes: Sequence[Execution], kind: str) -> GroundTruth:
+    """does_not_run (nondeterministic) when a probe run gives another value than the run that
+    set the expected answer: a model cannot be judged against one run's clock or random draw."""
+    for tz, ex in zip(PROBE_ZONES, probes):
+        got = None if ex.status != "ok" else ex.stdout if kind == "stdin" else ex.return_repr
+        if got != truth.expected:
+            why = f"gives {_short(got)}" if ex.status == "ok" else _failure(ex)
+            return truth.model_copy(update={
+                "status": "does_not_run", "expected": None,
+                "reason": f"nondeterministic: run again (TZ={tz}, fresh random state) it {why}, "
+                          f"first run {_short(truth.expected)}"})
+    return truth
 
 
 def _no_input_reason(program: Program) -> str:
@@ -105,6 +142,8 @@ def assess(program: Program, inp: TestInput, execution: Execution) -> GroundTrut
         if expected is None:
             return GroundTruth(**row, expected=None, status="does_not_run", reason="no return value recorded")
         ok = label_agrees(inp.label, expected, _assert_meta(program, inp.index))
+        if not ok and program.meta.get("label_form") == "str":
+            ok = _str_form_agrees(inp.label, expected)
     if ok:
         return GroundTruth(**row, expected=expected, status="ok")
     stated = inp.label if inp.label is not None else _assert_meta(program, inp.index).get("assert")
@@ -121,6 +160,9 @@ def _assert_meta(program: Program, index: int) -> dict:
 
 def _failure(e: Execution) -> str:
     detail = ": ".join(x for x in (e.exc_type, e.exc_message) if x)
+    missing = re.fullmatch(r"No module named '([\w.]+)'", e.exc_message or "")
+    if e.exc_type == "ModuleNotFoundError" and missing:  # the sandbox image lacks it (docs/data-noise.md)
+        return _short(f"needs package {missing.group(1).split('.')[0]}: {e.status}: {detail}", 300)
     if not detail and e.stderr.strip():
         detail = e.stderr.strip().splitlines()[-1]
     return _short(f"{e.status}: {detail}" if detail else e.status, 300)
@@ -219,6 +261,13 @@ def _agrees_under(wrap: Callable[[Any], Any], name: str, expected: str, got: str
         return wrap(v) == (wrap(e) if m else e)
     except Exception:
         return False
+
+
+def _str_form_agrees(label: str | None, got: str) -> bool:
+    """A label written as ``str(value)`` (ClassEval's output.txt: ``Bob`` for ``'Bob'``), whitespace
+    runs collapsed, as stdout labels are compared."""
+    v = parse_value(got)
+    return label is not None and isinstance(v, str) and " ".join(label.split()) == " ".join(v.split())
 
 
 def _is_number(v: Any) -> bool:

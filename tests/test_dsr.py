@@ -2,7 +2,8 @@
 
 - LoC: the counting rule of codemind/tasks/loc.py on hand-written sources;
 - padding: deterministic per seed, different across seeds, always adds lines of code, never
-  reuses a name of the program; on every program of HumanEval, CRUXEval and Avatar (latest)
+  reuses a name of the program; on every program of HumanEval, CRUXEval, Avatar (latest) and
+  ClassEval
   the padded program behaves as the original, executed in the Docker sandbox
   (test_full_benchmarks_pad_verified_and_score_100: one run per benchmark, in full);
 - the score: S_DSR = 100% when the server answers with the unpadded original, 0% with wrong
@@ -20,15 +21,15 @@ from pathlib import Path
 import pytest
 from cli_helpers import codemind
 from scripted_server import serve
-from servers.dsr_server import DSRScript, padded_sources
+from servers.dsr_server import DSRScript, original, padded_sources
 
 from codemind.benchmarks.base import BENCHMARKS
 from codemind.judges.dsr import dsr_score
-from codemind.tasks.dsr import NOT_PADDED
+from codemind.tasks.dsr import NOT_PADDED, padded_subject
 from codemind.tasks.loc import loc, normalized_loc
 from codemind.tasks.padding import PaddingError, identifiers, pad
 
-BENCHES = ("humaneval", "cruxeval", "avatar-latest")
+BENCHES = ("humaneval", "cruxeval", "avatar-latest", "classeval")
 LIMIT = 5
 
 
@@ -83,14 +84,15 @@ def test_padding_is_deterministic_adds_lines_and_parses(data_dir, bench):
     differs = 0
     for n, p in enumerate(progs):
         key = f"{p.benchmark}/{p.id}"
-        a, b = pad(p.source, key, 0), pad(p.source, key, 0)
+        subject = padded_subject(p)
+        a, b = pad(subject, key, 0), pad(subject, key, 0)
         assert a.source == b.source and a.applied == b.applied and a.sha256 == b.sha256, p.id
-        assert a.loc_padded > a.loc_original == normalized_loc(p.source), p.id
+        assert a.loc_padded > a.loc_original == normalized_loc(subject), p.id
         assert a.applied, p.id
         ast.parse(a.source)
-        differs += pad(p.source, key, 1).source != a.source
+        differs += pad(subject, key, 1).source != a.source
         for attempt in (1, 2) if n % 10 == 0 else ():  # later attempts use fewer kinds of padding
-            kinds = {x.split(":")[0] for x in pad(p.source, key, 0, attempt).applied}
+            kinds = {x.split(":")[0] for x in pad(subject, key, 0, attempt).applied}
             assert "helper" not in kinds and (attempt < 2 or "decorator" not in kinds), (p.id, kinds)
     assert differs >= 0.9 * len(progs), "another seed should pad most programs differently"
 
@@ -125,22 +127,35 @@ def test_unparsable_program_is_a_padding_error():
 # ---------------------------------------------------------------- end to end
 
 
+def _class(p, value: str) -> str:
+    """A whole class for a ClassEval item, every method of which returns `value` (some items'
+    tests never call their own method: a wrong lone method would pass them, as in the dataset)."""
+    return (f"class {p.meta['class_name']}:\n    def __init__(self, *args, **kwargs):\n        pass\n"
+            f"    def __getattr__(self, name):\n        return lambda *args, **kwargs: {value}\n")
+
+
 def _wrong(p) -> str:
     if p.kind == "stdin":
         return "print('definitely wrong')\n"
+    if p.benchmark == "classeval":
+        return _class(p, "None")  # falsy: one item's tests only assert the truth of what it returns
     return f"def {p.entry_point}(*args, **kwargs):\n    return ('definitely', 'wrong')\n"
 
 
 def _always_equal(p) -> str:
+    """An object equal to anything. It is falsy: a check of truth alone (``assert f(x)``,
+    ``assertTrue``) asks only for truth, which any truthy value gives, and one ClassEval item's
+    tests only assert the truth of what its methods return."""
     if p.kind == "stdin":
         return "import os\nos._exit(0)\n"
     return ("class _Any:\n    def __eq__(self, other):\n        return True\n    def __ne__(self, other):\n"
-            "        return False\n    def __bool__(self):\n        return True\n"
-            f"def {p.entry_point}(*args, **kwargs):\n    return _Any()\n")
+            "        return False\n    def __bool__(self):\n        return False\n"
+            + (_class(p, "_Any()") if p.benchmark == "classeval" else
+               f"def {p.entry_point}(*args, **kwargs):\n    return _Any()\n"))
 
 
 def _exit_zero(p) -> str:
-    return "import sys\nsys.exit(0)\n" + p.source
+    return "import sys\nsys.exit(0)\n" + original(p)
 
 
 def _patched_builtins(p) -> str:
@@ -153,13 +168,15 @@ def _patched_builtins(p) -> str:
 def _longer(extra: int):
     """The original with `extra` lines of dead code at its end: LoC(C') = LoC(C) + extra."""
     def respond(p) -> str:
-        return p.source.rstrip("\n") + "\n" + "".join(f"_unused_{k} = {k}\n" for k in range(extra))
+        return original(p).rstrip("\n") + "\n" + "".join(f"_unused_{k} = {k}\n" for k in range(extra))
     return respond
 
 
-def _run(bench: str, tmp_path: Path, respond, name: str, limit: int | None = LIMIT, sandbox: str = "process",
+def _run(bench: str, tmp_path: Path, respond, name: str, limit: int | None = LIMIT, sandbox: str | None = None,
          progs=None) -> tuple[dict, list[dict], dict, DSRScript]:
     progs = progs if progs is not None else _programs(bench)[:limit]
+    # ClassEval's classes need the libraries of the Docker image; the others run in the process sandbox
+    sandbox = sandbox or ("docker" if bench == "classeval" else "process")
     script = DSRScript(respond=respond).add(progs)
     server, url = serve(script)
     out = tmp_path / f"{bench}-{name}"
@@ -180,7 +197,7 @@ def _run(bench: str, tmp_path: Path, respond, name: str, limit: int | None = LIM
 
 @pytest.mark.parametrize("bench", BENCHES)
 def test_reference_answers_score_100_and_wrong_code_0(data_dir, tmp_path, bench):
-    dsr, samples, manifest, script = _run(bench, tmp_path, lambda p: p.source, "right")
+    dsr, samples, manifest, script = _run(bench, tmp_path, original, "right")
     assert len(samples) == LIMIT and all(s["correct"] for s in samples), [s["detail"] for s in samples]
     assert dsr["s_dsr"]["score"] == 1.0 and dsr["pass_rate"]["accuracy"] == 1.0
     for s in samples:
@@ -191,7 +208,7 @@ def test_reference_answers_score_100_and_wrong_code_0(data_dir, tmp_path, bench)
     assert padding["padded"] == LIMIT and padding["seed"] == 0 and padding["transform"]
     prog = _programs(bench)[0]
     rec = padding["programs"][prog.id]
-    again = pad(prog.source, f"{bench}/{prog.id}", padding["seed"], rec["attempt"])
+    again = pad(padded_subject(prog), f"{bench}/{prog.id}", padding["seed"], rec["attempt"])
     assert again.sha256 == rec["sha256"] and again.applied == rec["applied"]
     assert any(again.source.strip() in r for r in script.requests)
     assert rec["loc_padded"] > rec["loc_original"]
@@ -249,7 +266,7 @@ def test_full_benchmarks_pad_verified_and_score_100(data_dir, tmp_path, bench):
     need_docker()
     progs = _programs(bench)
     t0 = time.monotonic()
-    dsr, samples, manifest, _ = _run(bench, tmp_path, lambda p: p.source, "full", limit=None, sandbox="docker",
+    dsr, samples, manifest, _ = _run(bench, tmp_path, original, "full", limit=None, sandbox="docker",
                                      progs=progs)
     secs = time.monotonic() - t0
     usage = manifest["usable_programs"]["dsr"]

@@ -47,6 +47,7 @@ PAIRS = [
     ("codenet", "python"), ("codenet", "java"), ("codenet-plt", "python"), ("codenet-plt", "java"),
     ("avatar", "python"), ("avatar", "java"), ("avatar-latest", "python"), ("avatar-latest", "java"),
     ("avatar-full", "python"), ("avatar-full", "java"), ("humaneval-x", "python"), ("humaneval-x", "java"),
+    ("classeval", "python"),
 ]  # fmt: skip
 PY_FUNCTIONS = {("humaneval", "python"), ("mbpp", "python"), ("mbpp-full", "python"), ("cruxeval", "python"),
                 ("humaneval-x", "python")}
@@ -56,10 +57,9 @@ SUPPORTED = {
     "ier": set(PAIRS),
     "input": PY_FUNCTIONS,
     "der": PY_FUNCTIONS - {("cruxeval", "python")},
-    "sr": PY_FUNCTIONS - {("cruxeval", "python")},
-    # DSR: the benchmarks of CodeMind's DSR (codemind/tasks/dsr.py BENCHMARKS; ClassEval once it is
-    # registered), Python
-    "dsr": {("humaneval", "python"), ("cruxeval", "python"), ("avatar-latest", "python")},
+    "sr": PY_FUNCTIONS - {("cruxeval", "python")} | {("classeval", "python")},  # ClassEval: a class's method
+    # DSR: the benchmarks of CodeMind's DSR (codemind/tasks/dsr.py BENCHMARKS), Python
+    "dsr": {("humaneval", "python"), ("cruxeval", "python"), ("avatar-latest", "python"), ("classeval", "python")},
 }
 STAGES = {
     "ier": ["ier"],
@@ -196,10 +196,14 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
         assert first["items"] == runnable, (first["items"], gt)
     elif task == "dsr":  # every program with an input that ran (or tests), unless its padding failed
         left_out = sum(first["reasons"].get(r, 0) for r in (task_base.NO_INPUT, task_base.NOT_RUN, dsr.NOT_PADDED,
-                                                              dsr.REFERENCE_FAILS))
+                                                              dsr.REFERENCE_FAILS, task_base.NO_TESTS))
         assert first["items"] == len(progs) - left_out, first
-    else:  # SR shows the stated value: only programs without any input are left out
-        assert first["items"] == len(progs) - first["reasons"].get(task_base.NO_INPUT, 0), first
+    else:  # SR shows the stated value: only programs without any input are left out (ClassEval: and
+        # methods whose unittest tests cannot be split into checks, or have none)
+        left_out = first["reasons"].get(task_base.NO_INPUT, 0)
+        if bench == "classeval":
+            left_out += first["reasons"].get(task_base.NO_TESTS, 0) + first["reasons"].get(task_base.NO_SHOWN_TEST, 0)
+        assert first["items"] == len(progs) - left_out, first
 
     # the task really supports this benchmark
     assert first["items"] > 0 and first["used"] >= MIN_USED * len(progs), (first["used"], len(progs))

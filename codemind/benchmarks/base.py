@@ -53,5 +53,6 @@ BENCHMARKS.register("codenet-plt", lazy="codemind.benchmarks.codenet:CodeNetPLT"
 BENCHMARKS.register("avatar", lazy="codemind.benchmarks.avatar:Avatar")
 BENCHMARKS.register("avatar-latest", lazy="codemind.benchmarks.avatar:AvatarLatest")
 BENCHMARKS.register("avatar-full", lazy="codemind.benchmarks.avatar:AvatarFull")
+BENCHMARKS.register("classeval", lazy="codemind.benchmarks.classeval:ClassEval")
 BENCHMARKS.register("humaneval-x", lazy="codemind.benchmarks.humaneval_x:HumanEvalX")
 BENCHMARKS.register("file:PATH", lazy="codemind.benchmarks.file:ProgramsFile")  # your own programs (JSONL)

@@ -41,6 +41,16 @@ def dsr_score(passed: bool, loc_original: int, loc_padded: int, loc_answer: int 
     return loc_original / max(loc_original, loc_answer, 1)
 
 
+def answer_program(code: str, context: dict) -> str:
+    """The program whose lines count: the answer, or for a class item the class it stands for
+    (a lone method is spliced into the padded class shown, as the tests judge it)."""
+    if context.get("class_name"):
+        from codemind.judges.unittest_checks import class_under_test
+
+        return class_under_test(code, context)
+    return code
+
+
 class DSRJudge(Judge):
     name = "dsr"
 
@@ -72,7 +82,7 @@ class DSRJudge(Judge):
     def _graded(case: Case, outcome: str, detail: str | None) -> Judgement:
         context = case.item.context
         loc_original, loc_padded = context.get("loc_original"), context.get("loc_padded")
-        loc_answer = normalized_loc(case.extracted) if case.extracted else None
+        loc_answer = normalized_loc(answer_program(case.extracted, context)) if case.extracted else None
         passed = outcome == "correct"
         if not isinstance(loc_original, int) or not isinstance(loc_padded, int):
             return Judgement(extracted=case.extracted, outcome="sandbox_error", correct=False,

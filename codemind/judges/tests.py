@@ -27,6 +27,7 @@ from codemind import resources
 from codemind.judges.base import Case, Judge
 from codemind.judges.hosteval import evaluate
 from codemind.judges.testchecks import TestPlan, plan_tests
+from codemind.judges.unittest_checks import UnittestPlan, class_under_test, plan_unittest, records_verdict
 from codemind.judges.values import CallOutcome, call_outcomes
 from codemind.sandbox.base import Sandbox
 from codemind.sandbox.cache import run_cached
@@ -52,7 +53,13 @@ def plan_for(context: dict) -> TestPlan:
 
 
 def test_job(code: str, context: dict) -> ExecJob:
-    """The sandbox job that tests code: its checks' calls, or the whole test in the harness."""
+    """The sandbox job that tests code: its checks' calls, or the whole test in the harness;
+    a class's method (ClassEval: context has ``class_name``): its unittest cases, each a call."""
+    if context.get("class_name"):
+        plan = plan_unittest(context["tests"])
+        parts = (context.get("test_setup") or "", class_under_test(code, context),
+                 resources.text("codemind.judges", "snippets/unittest_cases.py"), plan.source)
+        return ExecJob(source="\n\n".join(p for p in parts if p), calls=plan.calls, limits=LIMITS)
     plan = plan_for(context)
     if plan.complete:
         source = "\n\n".join(p for p in (context.get("test_setup") or "", code, plan.setup) if p)
@@ -68,6 +75,12 @@ def test_coverage(contexts: dict[str, dict]) -> dict:
     harness = {}
     checks = 0
     for pid, context in contexts.items():
+        if context.get("class_name"):
+            uplan = plan_unittest(context["tests"] or "")
+            checks += len(uplan.assertions)
+            if not uplan.complete:
+                harness[pid] = uplan.reason
+            continue
         plan = plan_for(context)
         if plan.complete:
             checks += len(plan.checks)
@@ -86,6 +99,9 @@ def run_tests(pairs: Sequence[tuple[str, dict]],
         return []
     out = []
     for (code, context), ex in zip(pairs, run_jobs([test_job(code, context) for code, context in pairs])):
+        if context.get("class_name"):
+            out.append(_unittest_verdict(plan_unittest(context["tests"]), ex))
+            continue
         plan = plan_for(context)
         out.append(_checks_verdict(plan, ex) if plan.complete else _harness_verdict(ex))
     return out
@@ -138,6 +154,18 @@ def _checks_verdict(plan: TestPlan, ex: Execution) -> tuple[str, str | None]:
             return "wrong_value", f"{type(e).__name__} in: {check.text[:200]}"
         if not holds:
             return "wrong_value", f"fails: {check.text[:200]}"
+    return _clean_end(ex)
+
+
+def _unittest_verdict(plan: UnittestPlan, ex: Execution) -> tuple[str, str | None]:
+    if not plan.complete:
+        return "sandbox_error", f"these unittest tests cannot be split into checks: {plan.reason}"
+    outcomes = call_outcomes(ex)
+    failed = records_verdict(plan, outcomes)
+    if failed is not None:
+        return failed
+    if len(outcomes) < len(plan.cases):
+        return _ended(ex)
     return _clean_end(ex)
 
 

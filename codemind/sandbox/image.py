@@ -3,7 +3,8 @@
 No registry is reachable on the machines this runs on, so `FROM python:...` cannot be
 pulled. The image is built in two steps instead:
 
-1. base: `debootstrap --variant=minbase --include=python3,python3-numpy,openjdk-17-jdk-headless bookworm`
+1. base: `debootstrap --variant=minbase --include=python3,python3-numpy,openjdk-17-jdk-headless,...`
+   (RECIPE["packages"]: ClassEval's libraries too)
    from the machine's own apt mirror, plus a non-root user, streamed into `docker import`.
    Tagged by a hash of the recipe alone, so it is rebuilt only when the recipe changes.
 2. final: a tiny build `FROM <base>` that copies the runner in. Tagged by a hash of the
@@ -40,7 +41,10 @@ RECIPE: dict = {
     "version": 1,
     "suite": "bookworm",
     "variant": "minbase",
-    "packages": ["python3", "python3-numpy", "openjdk-17-jdk-headless"],
+    "packages": ["python3", "python3-numpy", "openjdk-17-jdk-headless",
+                 # what ClassEval's classes import (benchmarks/classeval.py; docs/data-noise.md)
+                 "python3-pandas", "python3-docx", "python3-pil", "python3-nltk", "python3-bs4",
+                 "python3-openpyxl", "python3-pypdf2"],
     "uid": SANDBOX_UID,
     "user": "sandbox",
 }

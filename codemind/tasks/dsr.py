@@ -8,8 +8,12 @@ One item per program. What the prompt shows and the judge runs (judges/dsr.py):
   truth ran, OUTPUT being the executed value (never the dataset's label);
 - a stdin program (Avatar): ``Input: ...; Output: ...`` for each input that ran, with the
   executed stdout; the answer is run on those inputs;
-- a ClassEval method (a class program whose meta names the ``method`` and its unittest
-  ``method_tests``): the class padded, the method named in the prompt, judged with its tests.
+- a ClassEval method (benchmarks/classeval.py: meta ``class_name``, ``method``, ``tests``,
+  ``class_source``): the class alone is padded and shown, the method named in the prompt; the
+  answer (the whole class, or the method alone, spliced into the padded class shown) is judged
+  by the method's unittest tests as the ``tests`` judge runs them (judges/unittest_checks.py),
+  and its lines of code are those of that class. Verification runs the padded class with the
+  program's ``class Test`` (the input ``Test().test()`` must give the same value).
 
 Every padded program is verified by execution before it is asked about: it must give the
 same value (or stdout) as the original on every input whose ground truth ran, and, for
@@ -50,13 +54,32 @@ REFERENCE_FAILS = "reference fails its tests"
 
 def family(program: Program) -> str:
     """Which of the authors' prompt families the program belongs to."""
-    if program.meta.get("method") and program.meta.get("method_tests"):
+    if is_class_item(program):
         return "classeval"
     if program.kind == "stdin":
         return "stdin"
     if program.meta.get("spec") and program.meta.get("tests"):
         return "tests"
     return "asserts"
+
+
+def is_class_item(program: Program) -> bool:
+    """A ClassEval item: a class's method with its unittest tests (benchmarks/classeval.py meta)."""
+    m = program.meta
+    return all(m.get(k) for k in ("class_name", "method", "tests", "class_source"))
+
+
+def padded_subject(program: Program) -> str:
+    """What is padded and shown: the program, or for a class item the class alone."""
+    return program.meta["class_source"] if is_class_item(program) else program.source
+
+
+def with_padding(program: Program, padded: str) -> str:
+    """The runnable program with its padded part: for a class item, the padded class followed by
+    the rest of the program as it was (ClassEval's ``class Test`` whose test() is the input)."""
+    if is_class_item(program):
+        return padded + "\n\n" + program.source[len(program.meta["class_source"]):]
+    return padded
 
 
 class DSR(TaskBuilder):
@@ -77,7 +100,7 @@ class DSR(TaskBuilder):
             return f"{NOT_PYTHON}: {program.language}"
         if program.benchmark not in BENCHMARKS:
             return f"{NOT_DSR}: DSR uses {', '.join(BENCHMARKS)}"
-        if program.kind == "function" and not program.entry_point:
+        if program.kind == "function" and not program.entry_point and not is_class_item(program):
             return f"{NO_TESTS}: a function program without an entry point"
         return None
 
@@ -91,8 +114,19 @@ class DSR(TaskBuilder):
         context = {"source": program.source, "entry_point": program.entry_point,
                    "test_setup": program.meta.get("test_setup"), "kind": program.kind}
         if fam == "classeval":
-            tests = program.meta["method_tests"]
-            return tests, {**context, "tests": tests, "method": program.meta["method"]}
+            if not program.source.startswith(program.meta["class_source"]):
+                return f"{NO_TESTS}: the class is not the start of the program"
+            tests = program.meta["tests"]
+            from codemind.judges.unittest_checks import plan_unittest
+
+            plan = plan_unittest(tests)
+            if not plan.complete:  # as SR on ClassEval (tasks/sr_class.py)
+                return f"{NO_TESTS}: the unittest tests cannot be judged as checks ({plan.reason})"
+            # the class under test is the padded one (judges/unittest_checks.py class_under_test
+            # splices a lone method into it); source: the original class, the reference
+            return tests.strip("\n") + "\n", {**context, "source": program.meta["class_source"], "tests": tests,
+                                               "class_name": program.meta["class_name"],
+                                               "method": program.meta["method"]}
         if fam == "tests":
             tests = program.meta["tests"]
             return tests.strip("\n") + "\n", {**context, "tests": tests}
@@ -116,6 +150,8 @@ class DSR(TaskBuilder):
         index = first.index if first is not None else 0
         truth = truths.get((program.id, index))
         values = {"code": padded.source, "test": shown}
+        if context.get("class_name"):
+            context = {**context, "class_source": padded.source}
         if context.get("method"):
             values["method"] = context["method"]
         template = spec.template_for(program)
@@ -148,8 +184,9 @@ class DSR(TaskBuilder):
 
         # the original must pass the tests it will be judged by (a broken reference asks nothing)
         judged = [p for p in programs if tests[p.id][1].get("tests")]
-        for p, (outcome, detail) in zip(judged, run_tests([(p.source, tests[p.id][1]) for p in judged],
-                                                          ctx.run_jobs)):
+        for p, (outcome, detail) in zip(judged, run_tests([(padded_subject(p), self._judged_as(tests[p.id][1],
+                                                                                              padded_subject(p)))
+                                                           for p in judged], ctx.run_jobs)):
             if outcome != "correct":
                 unusable[p.id] = f"{REFERENCE_FAILS}: {outcome}" + (f" ({detail})" if detail else "")
         programs = [p for p in programs if p.id not in unusable]
@@ -163,7 +200,7 @@ class DSR(TaskBuilder):
             made: dict[str, Padded] = {}
             for p in todo:
                 try:
-                    made[p.id] = pad(p.source, f"{p.benchmark}/{p.id}", ctx.seed, attempt)
+                    made[p.id] = pad(padded_subject(p), f"{p.benchmark}/{p.id}", ctx.seed, attempt)
                 except PaddingError as e:
                     failures.setdefault(p.id, []).append(f"attempt {attempt}: {e}")
             bad = self._verify([p for p in todo if p.id in made], made, tests, ctx)
@@ -193,7 +230,7 @@ class DSR(TaskBuilder):
         """Program id -> why its padded program does not behave as the original (absent: it does)."""
         bad: dict[str, str] = {}
         ids = {p.id: f"{p.id}@padded-{made[p.id].attempt}" for p in programs}
-        copies = [p.model_copy(update={"id": ids[p.id], "source": made[p.id].source,
+        copies = [p.model_copy(update={"id": ids[p.id], "source": with_padding(p, made[p.id].source),
                                        "meta": {**p.meta, "reference_id": p.id, "padding": made[p.id].record()}})
                   for p in programs]
         truths = ctx.execute(copies) if copies else {}
@@ -209,8 +246,9 @@ class DSR(TaskBuilder):
                     bad[p.id] = f"input {inp.index}: {what}"
                     break
         judged = [p for p in programs if p.id not in bad and tests[p.id][1].get("tests")]
-        for p, (outcome, detail) in zip(judged, run_tests([(made[p.id].source, tests[p.id][1]) for p in judged],
-                                                          ctx.run_jobs)):  # type: ignore[arg-type]
+        for p, (outcome, detail) in zip(judged, run_tests([(made[p.id].source,
+                                                            self._judged_as(tests[p.id][1], made[p.id].source))
+                                                           for p in judged], ctx.run_jobs)):  # type: ignore[arg-type]
             if outcome != "correct":
                 bad[p.id] = f"fails the tests: {outcome}" + (f" ({detail})" if detail else "")
         stdin = [p for p in programs if p.id not in bad and tests[p.id][1].get("io_pairs")]
@@ -219,6 +257,12 @@ class DSR(TaskBuilder):
             if outcome != "correct":
                 bad[p.id] = f"input/output pairs: {outcome}" + (f" ({detail})" if detail else "")
         return bad
+
+    @staticmethod
+    def _judged_as(context: dict, shown: str) -> dict:
+        """The judge context for code tested against a class item's tests with `shown` as the
+        class a lone method would be spliced into (other items: unchanged)."""
+        return {**context, "class_source": shown} if context.get("class_name") else context
 
     # ------------------------------------------------------------------ the report's summary
 

@@ -17,8 +17,10 @@ class IER(TaskBuilder):
 
     def default_prompt(self, program: Program) -> str:
         # The direct CRUXEval format suits function programs and small local models; stdin
-        # programs use CodeMind's own prompt.
-        return "cruxeval-direct" if program.kind == "function" and program.language == "python" else "codemind"
+        # programs, and function programs whose call is not one named function's (ClassEval's
+        # Test().test(): no entry point), use CodeMind's own prompt, which shows the call.
+        direct = program.kind == "function" and program.language == "python" and program.entry_point is not None
+        return "cruxeval-direct" if direct else "codemind"
 
     def build(self, programs: Sequence[Program], truths: dict[tuple[str, int], Truth], prompt_id: str | None) -> list[Item]:
         items: list[Item] = []

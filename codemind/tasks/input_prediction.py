@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.schema import Item, Program
-from codemind.tasks.base import NOT_FUNCTION, NOT_PYTHON, RUNNABLE, TaskBuilder, Truth
+from codemind.tasks.base import NO_INPUT, NOT_FUNCTION, NOT_PYTHON, RUNNABLE, TaskBuilder, Truth
 
 
 class InputPrediction(TaskBuilder):
@@ -23,6 +23,8 @@ class InputPrediction(TaskBuilder):
             return f"{NOT_FUNCTION}: {program.kind} programs have no return value to find an input for"
         if program.language != "python":
             return f"{NOT_PYTHON}: {program.language}"
+        if program.entry_point is None:  # ClassEval's Test().test(): no argument to find
+            return f"{NO_INPUT}: the call is not one function's, so it has no argument to predict"
         return None
 
     def build(self, programs: Sequence[Program], truths: dict[tuple[str, int], Truth], prompt_id: str | None) -> list[Item]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Iterator, Sequence
 
 from codemind.schema import Program
+from codemind.tasks import sr_class
 from codemind.tasks.base import Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.mutate import mutate_assert, rng_for
 from codemind.tasks.summary import difference_cell, paired_difference, per_problem, rate, rate_cell
@@ -41,21 +42,39 @@ class SR(TaskBuilder):
         return WITH_TEST
 
     def budget_prompts(self, program: Program, prompt_id: str | None) -> list[str]:
+        if sr_class.is_class_method(program):
+            return [sr_class.WITH_TEST, sr_class.NO_TEST]
         return [WITH_TEST, NO_TEST]
 
     def build(self, programs, truths, prompt_id):
         raise NotImplementedError("SR is multi-stage: see plan()")
 
     def static_problem(self, program: Program) -> str | None:
-        return static_problem(program)
+        return sr_class.problem(program) if sr_class.is_class_method(program) else static_problem(program)
 
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
-        unusable = {p.id: why for p in ctx.programs if (why := synthesis_problem(p, ctx.truths, needs_run=False))}
+        # a class's method (ClassEval) is asked and shown its own way: tasks/sr_class.py
+        def why_not(p):
+            return sr_class.problem(p) if sr_class.is_class_method(p) else synthesis_problem(p, ctx.truths, False)
+
+        def test_of(p):
+            if sr_class.is_class_method(p):
+                return sr_class.shown_test(p)
+            return shown_test(p, t.expected if (t := first_truth(p, ctx.truths)) else None)
+
+        def item(p, stage, test):
+            if sr_class.is_class_method(p):
+                prompt = sr_class.WITH_TEST if test is not None else sr_class.NO_TEST
+                return sr_class.item(self, p, prompt, stage, test)
+            return synthesis_item(self, p, WITH_TEST if test is not None else NO_TEST, stage, test)
+
+        unusable = {p.id: why for p in ctx.programs if (why := why_not(p))}
         programs = [p for p in ctx.programs if p.id not in unusable]
-        tests = {p.id: shown_test(p, t.expected if (t := first_truth(p, ctx.truths)) else None) for p in programs}
+        tests = {p.id: test_of(p) for p in programs}
         mutations = {}
         for p in programs:
-            m = mutate_assert(tests[p.id], rng_for(ctx.seed, p.benchmark, p.id))
+            mutate = sr_class.mutate_test if sr_class.is_class_method(p) else mutate_assert
+            m = mutate(tests[p.id], rng_for(ctx.seed, p.benchmark, p.id))
             if m:
                 mutations[p.id] = {"test": tests[p.id], "misleading": m[0], "original": m[1], "mutated": m[2]}
         ctx.manifest_extra["sr_mutations"] = {
@@ -65,9 +84,9 @@ class SR(TaskBuilder):
             "tests": mutations,
         }
         stages = {
-            "with_test": [synthesis_item(self, p, WITH_TEST, "with_test", tests[p.id]) for p in programs],
-            "no_test": [synthesis_item(self, p, NO_TEST, "no_test", None) for p in programs],
-            "misleading_test": [synthesis_item(self, p, WITH_TEST, "misleading_test", mutations[p.id]["misleading"])
+            "with_test": [item(p, "with_test", tests[p.id]) for p in programs],
+            "no_test": [item(p, "no_test", None) for p in programs],
+            "misleading_test": [item(p, "misleading_test", mutations[p.id]["misleading"])
                                 for p in programs if p.id in mutations],
         }
         not_mutable = {p.id: NOT_MUTABLE for p in programs if p.id not in mutations}

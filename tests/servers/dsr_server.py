@@ -3,7 +3,7 @@
 
 The table maps each program's padded source (as codemind.tasks.padding.pad makes it for every
 attempt under a seed) to an answer chosen by `respond(program)`: by default the unpadded
-original program, the answer DSR scores 100% for. A prompt whose code is not in the table is
+original program (a ClassEval item's class), the answer DSR scores 100% for. A prompt whose code is not in the table is
 answered with the padded code itself (it passes the tests and scores 0: not shorter) and
 recorded in `unknown`.
 """
@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from codemind.tasks.dsr import is_class_item, padded_subject
 from codemind.tasks.padding import ATTEMPTS, PaddingError, pad
 
 # the last "Consider the following code:" block of the prompt (the leading .* skips the example)
@@ -25,15 +26,20 @@ def padded_sources(program, seed: int = 0) -> list[str]:
     out = []
     for attempt in range(ATTEMPTS):
         try:
-            out.append(pad(program.source, f"{program.benchmark}/{program.id}", seed, attempt).source)
+            out.append(pad(padded_subject(program), f"{program.benchmark}/{program.id}", seed, attempt).source)
         except PaddingError:
             pass
     return out
 
 
+def original(program) -> str:
+    """The unpadded program (for a ClassEval item: its class, without the Test class)."""
+    return program.meta["class_source"] if is_class_item(program) else program.source
+
+
 @dataclass
 class DSRScript:
-    respond: Callable = lambda program: program.source  # the original program
+    respond: Callable = original  # the original program
     table: dict[str, str] = field(default_factory=dict)  # padded source (stripped) -> answer
     requests: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)

@@ -5,7 +5,8 @@ Answers come from a table built from the benchmark's own programs (`TaskScript.a
 from executing anything, so a request costs a regex and a dict lookup:
 
 - synthesis (DER, SR with/without/misleading test): the reference solution of the problem
-  whose spec the prompt shows, in a ```python fence (so DER's later stages have items);
+  whose spec the prompt shows, in a ```python fence (so DER's later stages have items); for a
+  class's method (ClassEval) the published class;
 - output prediction of a function program (CRUXEval-style `assert CALL == ??` prompts,
   Python): the dataset's label for that call, as an [ANSWER] block;
 - output prediction of a stdin program (CodeMind's and the direct-stdin prompts, Python and
@@ -72,6 +73,8 @@ class TaskScript:
             spec = (p.meta.get("spec") or "").strip("\n")
             if spec:
                 self.solutions.setdefault(spec, p.source)
+            if p.meta.get("skeleton"):  # a class's method (ClassEval): the class as published
+                self.solutions.setdefault(p.meta["skeleton"].strip("\n"), p.meta["class_source"])
             for inp in p.inputs:
                 question = inp.call if inp.call is not None else inp.stdin
                 if question is not None and inp.label is not None:
@@ -93,7 +96,7 @@ class TaskScript:
             self._count("dsr" if self.dsr.table.get(DSR_Q.match(prompt).group(1).strip()) else "dsr-fallback")
             return reply
         m = PROBLEM.search(prompt)
-        if m and "write a Python function" in prompt:
+        if m and ("write a Python function" in prompt or "complete the method" in prompt):
             code = self.solutions.get(m.group(1).strip("\n"))
             self._count("synthesis" if code is not None else "synthesis-fallback")
             return f"Here is the function:\n```python\n{code or FALLBACK_CODE}\n```"
