@@ -75,6 +75,9 @@ REASONS = {task_base.NO_INPUT, task_base.NOT_RUN, task_base.NOT_FUNCTION, task_b
 # programs each) is most of this module's time.
 SAMPLES = {"humaneval": 2}  # more than one sample per item somewhere; 1 elsewhere (cost)
 MIN_USED = 0.85  # share of a benchmark's programs a supported task must use
+# DSR on ClassEval uses 332 of 400: 50 methods' unittest tests cannot be split into checks (as
+# for SR) and 17 reference classes fail their own tests in the sandbox (6 need gensim)
+MIN_USED_OF = {("dsr", "classeval"): 0.8}
 
 TIMES: list[tuple[str, float, int, str]] = []  # (run, seconds, items, note)
 
@@ -206,7 +209,8 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
         assert first["items"] == len(progs) - left_out, first
 
     # the task really supports this benchmark
-    assert first["items"] > 0 and first["used"] >= MIN_USED * len(progs), (first["used"], len(progs))
+    min_used = MIN_USED_OF.get((task, bench), MIN_USED)
+    assert first["items"] > 0 and first["used"] >= min_used * len(progs), (first["used"], len(progs))
 
     outcomes = Counter((s["stage"] or task, s["outcome"]) for s in samples)
     if task == "der":
