@@ -11,7 +11,6 @@ import ast
 import json
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
 from cli_helpers import codemind
