@@ -3,7 +3,7 @@
 - one row per evaluation (and stage: DER's synthesis/prediction/reference, SR's variants),
   with accuracy and its 95% interval;
 - the CodeMind task summary: IER, input prediction, DER (pass@1, R_DER, IER on the reference
-  code, consistency), SR (each variant and the paired differences);
+  code, consistency), SR (each variant, the paired differences and R_SR);
 - IER per program construct: accuracy on the programs that have each construct, one column
   per IER evaluation, and with-vs-without effects pooled over them.
 """
