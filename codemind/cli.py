@@ -162,11 +162,11 @@ def list_(
 
     if what == "evals":
         rows = [load_eval(n).model_dump(exclude_none=True) for n in eval_names()]
-        lines = [f"{r['name']:<34} {r['task']:<6} {r['benchmark']}-{r['language']:<14} {r['description']}"
+        lines = [f"{r['name']:<34} {r['task']:<6} {r['benchmark'] + '-' + r['language']:<24} {r['description']}"
                  for r in rows]
     elif what == "suites":
         rows = [load_suite(n).model_dump() for n in suite_names()]
-        lines = [f"{r['name']:<14} {len(r['evals'])} evaluations: {', '.join(r['evals'])}" for r in rows]
+        lines = [f"{r['name']:<16} {len(r['evals'])} evaluations: {', '.join(r['evals'])}" for r in rows]
     else:
         raise UserError(f"unknown list '{what}' (evals or suites)")
     print(json.dumps(rows, indent=2) if as_json else "\n".join(lines))
