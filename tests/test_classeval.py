@@ -163,8 +163,7 @@ def test_misleading_test_changes_the_expected_value(by_id):
 
 # ---------------------------------------------------------------- IER and SR end to end
 
-RETURN_Q = re.compile(r".*Consider the following code:\n(.*)\n\n\[Question\]\nWhat would be the return value of "
-                      r"`(.*?)`\?\n", re.S)
+OUTPUT_Q = re.compile(r".*\[PYTHON\]\n(.*)\nassert (.*?) == \?\?\n\[/PYTHON\]\n\[ANSWER\]\n?\Z", re.S)
 PROBLEM = re.compile(r"Problem:\s*\n```\n(.*?)\n```", re.S)
 
 
@@ -188,9 +187,9 @@ class _Answers:
             self.classes[p.meta["skeleton"].strip("\n")] = answer
 
     def answer(self, prompt: str) -> str:
-        m = RETURN_Q.match(prompt)
-        if m and m.group(1).strip() in self.values:
-            return f"<<<Analysis>>>\nok\n<<<Output>>>\n{self.values[m.group(1).strip()]}\n[END-OF-RESPONSE]"
+        m = OUTPUT_Q.match(prompt)
+        if m and m.group(1).strip() in self.values and m.group(2) == CALL:
+            return f"[ANSWER]\nassert {CALL} == {self.values[m.group(1).strip()]}\n[/ANSWER]"
         m = PROBLEM.search(prompt)
         if m and m.group(1).strip("\n") in self.classes:
             return f"```python\n{self.classes[m.group(1).strip(chr(10))]}\n```"

@@ -24,11 +24,12 @@ class IER(TaskBuilder):
     asks_on_label = True
 
     def default_prompt(self, program: Program) -> str:
-        # The direct CRUXEval format suits function programs and small local models; stdin
-        # programs, and function programs whose call is not one named function's (ClassEval's
-        # Test().test(): no entry point), use CodeMind's own prompt, which shows the call.
-        direct = program.kind == "function" and program.language == "python" and program.entry_point is not None
-        return "cruxeval-direct" if direct else "codemind"
+        # The direct CRUXEval format suits function programs and small local models (a call that
+        # is not one named function's, ClassEval's Test().test(), is shown whole: its
+        # -call variant); stdin programs use CodeMind's own prompt.
+        if program.kind == "function" and program.language == "python":
+            return "cruxeval-direct" if program.entry_point is not None else "cruxeval-direct-call"
+        return "codemind"
 
     def build(self, programs: Sequence[Program], truths: dict[tuple[str, int], Truth], prompt_id: str | None) -> list[Item]:
         items: list[Item] = []
