@@ -134,16 +134,16 @@ def _run_evals(names: list[str], suite: str | None, question: dict, rest: dict, 
     overrides = {k: v for k, v in rest.items() if v is not None}
     if suite:
         spec = load_suite(suite)
-        specs, name, description = [load_eval(e) for e in spec.evals], spec.name, spec.description
+        specs, name, description, tables = [load_eval(e) for e in spec.evals], spec.name, spec.description, spec.tables
     else:
         specs = [load_eval(n) for n in names]
-        name, description = "evals:" + ",".join(s.name for s in specs), ""
+        name, description, tables = "evals:" + ",".join(s.name for s in specs), "", []
     if len(specs) == 1 and not suite:
         config = eval_config(specs[0], {**given, **overrides}, out)
         _finish_run(run_pipeline(config, progress=progress), as_json)
         return
     done = run_suite(name, description, specs, {**given, **overrides}, out,
-                     run_one=lambda config: run_pipeline(config, progress=progress))
+                     run_one=lambda config: run_pipeline(config, progress=progress), tables=tables)
     print(f"{done.out}: {len(done.done)} of {len(specs)} evaluations done, {done.new_samples} new samples",
           file=sys.stderr)
     _print_report([done.out], by=[], fmt="json" if as_json else "table")
@@ -162,11 +162,11 @@ def list_(
 
     if what == "evals":
         rows = [load_eval(n).model_dump(exclude_none=True) for n in eval_names()]
-        lines = [f"{r['name']:<34} {r['task']:<6} {r['benchmark']}-{r['language']:<14} {r['description']}"
+        lines = [f"{r['name']:<34} {r['task']:<6} {r['benchmark'] + '-' + r['language']:<24} {r['description']}"
                  for r in rows]
     elif what == "suites":
         rows = [load_suite(n).model_dump() for n in suite_names()]
-        lines = [f"{r['name']:<14} {len(r['evals'])} evaluations: {', '.join(r['evals'])}" for r in rows]
+        lines = [f"{r['name']:<16} {len(r['evals'])} evaluations: {', '.join(r['evals'])}" for r in rows]
     else:
         raise UserError(f"unknown list '{what}' (evals or suites)")
     print(json.dumps(rows, indent=2) if as_json else "\n".join(lines))

@@ -5,7 +5,9 @@ answer of every item is what the program actually returns (its repr) or prints (
 programs), never the label. Where the dataset states a value and execution disagrees, the
 item is kept, judged on the executed output, and marked ``label_mismatch``; an item whose
 execution fails is ``does_not_run`` and left out of tasks; a program with no usable input at
-all gets one ``excluded`` row so that nothing disappears silently.
+all gets one ``excluded`` row so that nothing disappears silently. (A judge that compares with
+the label, Judge.uses_label, may still have IER ask a labelled does_not_run/excluded input, on
+the label only: codemind.tasks.base.label_only_inputs. The statuses here are the same.)
 """
 
 from __future__ import annotations

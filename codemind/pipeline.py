@@ -208,7 +208,8 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     backend = make_backend(config, max_tokens, stop)
     try:
         _check_benchmark_supported(backend, config)
-        plan = Plan(config, task, programs, data_files, judge, backend, store)
+        programs, outside = _in_backend_scope(backend, programs, config)
+        plan = Plan(config, task, programs, data_files, judge, backend, store, outside)
         return _execute(plan, progress)
     finally:
         backend.close()
@@ -245,6 +246,7 @@ class Plan:
     judge: Judge
     backend: Backend
     store: RunDir
+    outside_backend: list[str] = field(default_factory=list)  # programs the backend has no scope for
 
 
 def _execute(plan: Plan, progress: Progress) -> RunResult:
@@ -277,6 +279,7 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             backend=_identity(plan.backend),
             model_label=plan.backend.capabilities.label,
             capabilities=plan.backend.capabilities.model_dump(mode="json"),
+            **({"programs_outside_backend": plan.outside_backend} if plan.outside_backend else {}),
         )
         ctx = StageContext(
             programs=plan.programs,
@@ -286,6 +289,7 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             samples=store.sample_models,
             execute=lambda programs: execute(programs, "ground truth (model code)"),
             run_jobs=lambda jobs: run_cached(sandbox, jobs, use_cache=not config.no_cache),
+            label_judge=plan.judge.uses_label,
         )
         stages = plan.task.plan(ctx)
         first = next(stages, None) or Stage(None, [])
@@ -302,6 +306,9 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             store.update_manifest(config=manifest.config, ground_truth=gt_counts,
                                   prompts={k: ",".join(sorted(v)) for k, v in prompts.items()}, **ctx.manifest_extra)
             judge = plan.judge if stage.judge is None else make_judge(config, stage.judge, override=False)
+            if not judge.uses_label and any(i.label_only for i in stage.items):
+                raise RuntimeError(f"{judge.name} judges on executed output but stage {stage.name or config.task} "
+                                   "has label-only items")  # a task bug: never judge them without a reference
             _run_stage(stage, judge, plan, sandbox, done, result, progress)
     return result
 
@@ -355,6 +362,19 @@ def _identity(backend: Backend) -> dict:
         return backend.identity()
     except Exception:  # identity is informational; never fail a run on it
         return {"backend": getattr(backend, "name", "?")}
+
+
+def _in_backend_scope(backend: Backend, programs: list[Program], config: RunConfig) -> tuple[list[Program], list[str]]:
+    """The programs the backend can be asked about (Capabilities.programs: a recording that
+    lists every item of its run) and the ids of the others, which the manifest names."""
+    scope = backend.capabilities.programs
+    if scope is None:
+        return programs, []
+    kept = [p for p in programs if p.id in scope]
+    if not kept:
+        raise UserError(f"{config.model} holds none of the {len(programs)} programs of {config.benchmark} "
+                        f"({config.language})")
+    return kept, [p.id for p in programs if p.id not in scope]
 
 
 def _check_benchmark_supported(backend: Backend, config: RunConfig) -> None:

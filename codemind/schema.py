@@ -209,6 +209,10 @@ class Item(_Model):
     expected: str | None  # executed ground truth (repr or stdout); None if it did not run
     label: str | None = None  # what the dataset says the answer is
     ground_truth: GroundTruthStatus = "ok"
+    # True: the input's ground truth did not run (or the adapter excluded the input), so the
+    # item exists only because the run's judge compares with the dataset's label
+    # (Judge.uses_label); expected is None and it is judged on `label` alone
+    label_only: bool = False
     context: dict[str, Any] = Field(default_factory=dict)  # judge needs: source, call, input
 
 

@@ -7,6 +7,7 @@ answers wrongly 0%: no correct answer can be lost between stages.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from codemind.judges.base import Case
 from codemind.judges.tests import TestsJudge
 from codemind.tasks.code import extract_code
 from codemind.tasks.mutate import mutate_assert, mutate_value, rng_for
+from codemind.tasks.sr import SR
 from codemind.schema import Item, Prompt
 from codemind.store.rundir import RunDir
 
@@ -102,8 +104,23 @@ def test_sr_variants(data_dir, tmp_path):
     assert manifest["sr_mutations"]["mutated"] == LIMIT
     sr = json.loads(codemind("report", tmp_path / "sr-mbpp-False", "--json").stdout)["summary"][0]["sr"]
     assert sr["with_minus_none"]["difference"] == 0 and sr["with_minus_none"]["n_problems"] == LIMIT
+    assert sr["r_sr"] == {"pass_initial": 1.0, "improved": 0, "total": LIMIT, "r_sr": 1.0}
     wrong, _ = _run("sr", "mbpp", data_dir, tmp_path, wrong=True)
     assert not any(s["correct"] for s in wrong)
+
+
+def test_r_sr_by_hand():
+    """R_SR = Pass_initial * exp(improved / total): 4 problems, 1 passes without the test, 3 with it
+    (2 improved, 1 already passing; 1 passes without but not with, which improves nothing)."""
+    rows = []
+    for pid, none, with_ in [("a", True, True), ("b", False, True), ("c", False, True), ("d", False, False)]:
+        rows += [{"benchmark": "b", "program_id": pid, "stage": "no_test", "correct": none},
+                 {"benchmark": "b", "program_id": pid, "stage": "with_test", "correct": with_}]
+    r = SR().summarize(rows)["r_sr"]
+    assert (r["pass_initial"], r["improved"], r["total"]) == (0.25, 2, 4)
+    assert r["r_sr"] == pytest.approx(0.25 * math.exp(0.5))
+    assert SR().summary_cells(SR().summarize(rows))["R_SR"] == f"{0.25 * math.exp(0.5):.3f}"
+    assert SR().summarize([])["r_sr"]["r_sr"] is None
 
 
 def test_input_prediction(data_dir, tmp_path):

@@ -43,13 +43,18 @@ def test_cot_input_template_keeps_trailing_spaces():
         ("ier/codemind-python-function.txt", "## IER (paper-era) GPT.GPT_Python_MBPP", "{call}"),
         ("ier/codemind-python-stdin.txt", "## IER (paper-era) GPT.GPT_Python_CodeNet", "{stdin}"),
         ("ier/codemind-java-stdin.txt", "## IER (paper-era) GPT.GPT_Java_CodeNet", "{stdin}"),
+        # the latest paper's (repository HEAD, gpt-4-turbo) prompts mark the code and input <CODE>, <INPUT>
+        ("ier/codemind-latest-python-function.txt", "## IER (HEAD) model=gpt-4-turbo dataset=humaneval", "{call}"),
+        ("ier/codemind-latest-python-cruxeval.txt", "## IER (HEAD) model=gpt-4-turbo dataset=cruxeval", "{call}"),
+        ("ier/codemind-latest-python-stdin.txt", "## IER (HEAD) model=gpt-4-turbo dataset=Avatar", "{stdin}"),
     ],
 )
 def test_codemind_templates_match_verbatim_prompts(data_dir, file, heading, input_ph):
     source = (data_dir / "codemind" / "prompts_verbatim.md").read_text()
     original = _source_block(source, heading, "```")
+    code, inp = ("<CODE>", "<INPUT>") if "(HEAD)" in heading else ("CODE_PLACEHOLDER", "INPUT_PLACEHOLDER")
     ours = (PROMPT_DIR / file).read_text()
-    assert ours.replace("{code}", "CODE_PLACEHOLDER").replace(input_ph, "INPUT_PLACEHOLDER") == original
+    assert ours.replace("{code}", code).replace(input_ph, inp) == original
 
 
 def _program(entry="f", benchmark="cruxeval", source="def f(x):\n    return x"):
@@ -85,6 +90,9 @@ def test_codemind_prompt_picks_variant_by_benchmark():
     spec = get_prompt("ier", "codemind")
     assert spec.template_for(_program()).file == "ier/codemind-python-cruxeval.txt"
     assert spec.template_for(_program(benchmark="mbpp")).file == "ier/codemind-python-function.txt"
+    latest = get_prompt("ier", "codemind-latest")
+    assert latest.template_for(_program()).file == "ier/codemind-latest-python-cruxeval.txt"
+    assert latest.template_for(_program(benchmark="classeval")).file == "ier/codemind-latest-python-function.txt"
 
 
 def test_unknown_prompt_is_a_user_error():

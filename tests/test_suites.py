@@ -147,6 +147,24 @@ def _server_script():
     return script
 
 
+def test_paper_table_cells_are_each_tasks_own_summary_per_benchmark_and_over_all():
+    from codemind.evals.spec import SuiteTable
+    from codemind.report.suite import paper_table
+
+    table = SuiteTable(title="t", columns=[{"name": "R_IER", "task": "ier"},
+                                           {"name": "R_SR", "task": "sr", "metric": "r_sr.r_sr", "percent": False}])
+    rows = [{"task": "ier", "benchmark": "a", "program_id": str(i), "correct": i < 3} for i in range(4)]
+    rows += [{"task": "ier", "benchmark": "b", "program_id": "0", "correct": False}]
+    rows += [{"task": "sr", "benchmark": "b", "program_id": p, "stage": stage, "correct": ok}
+             for p, stage, ok in [("x", "no_test", False), ("x", "with_test", True),
+                                  ("y", "no_test", True), ("y", "with_test", True)]]
+    out = paper_table(table, rows)
+    assert [r["benchmark"] for r in out["rows"]] == ["a", "b", "all"]
+    a, b, every = out["rows"]
+    assert (a["R_IER"], b["R_IER"], every["R_IER"]) == (0.75, 0.0, 0.6)
+    assert a["R_SR"] is None and b["R_SR"] == every["R_SR"] == pytest.approx(0.5 * 2.718281828459045 ** 0.5)
+
+
 def _lines(path):
     return path.read_bytes().splitlines(keepends=True) if path.exists() else []
 

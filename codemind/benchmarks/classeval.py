@@ -81,14 +81,19 @@ TEST_MODULES = ("os", "stat", "shutil", "json", "sys", "time", "datetime", "math
                 "tempfile")
 
 
+TEST_NAMES = {"gettempdir": "from tempfile import gettempdir"}
+
+
 def test_setup(class_source: str, tests: str) -> str:
     """The class's import lines, plus ``import M`` for each standard module in TEST_MODULES the
-    tests use by name (``os.remove(...)``) that the class does not import."""
+    tests use by name (``os.remove(...)``) and each function of TEST_NAMES they call, that the
+    class does not import."""
     lines = import_lines(class_source)
     tree = ast.parse(class_source)
     bound = {(a.asname or a.name).split(".")[0] for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
              for a in n.names}  # fmt: skip
     extra = [f"import {m}" for m in TEST_MODULES if m not in bound and re.search(rf"\b{m}\.", tests)]
+    extra += [line for name, line in TEST_NAMES.items() if name not in bound and re.search(rf"\b{name}\(", tests)]
     return "\n".join([lines, *extra]) if extra else lines
 
 

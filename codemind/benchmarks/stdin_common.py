@@ -6,8 +6,10 @@
 - Checksums: a folder without a checksum list is pinned in its manifest by one digest over
   all its files (``folder_digest``, checked once per process); a folder that ships a
   ``FILES.sha256`` has that list pinned and each file read is checked against it.
-- The input byte cap: an input larger than ``INPUT_CAP_BYTES`` cannot go into a prompt, so
-  it is left out and the program carries the reason (ground truth counts it ``excluded``).
+- The input byte cap: an input larger than ``INPUT_CAP_BYTES`` is too big for a prompt, so
+  it is left out of the program's inputs and the program carries the reason (ground truth
+  counts it ``excluded``) with the input and its stated output: a judge that compares with
+  the label (the CodeMind paper's, which asked these) can still have it asked.
 - Python 2 detection: a program that does not compile under Python 3 but parses with the
   Python 2 grammar (lib2to3) is marked ``meta["python2"]``.
 """
@@ -141,13 +143,15 @@ def stdin_program(
     indices: list[int] | None = None,
 ) -> Program:
     """A stdin Program from (stdin, stated stdout) pairs, leaving out inputs over the cap
-    (recorded in ``meta["excluded_inputs"]``: index and reason). ``indices`` numbers the inputs (default
-    0, 1, ...), e.g. AVATAR's own test numbers, which have gaps."""
+    (recorded in ``meta["excluded_inputs"]``: index, reason, and the ``stdin`` and ``label``
+    themselves, for label-only questions: codemind.tasks.base.excluded_inputs). ``indices``
+    numbers the inputs (default 0, 1, ...), e.g. AVATAR's own test numbers, which have gaps."""
     inputs, over = [], []
     for k, (stdin, label) in zip(indices if indices is not None else range(len(tests)), tests):
         size = len(stdin.encode("utf-8"))
         if size > cap:
-            over.append({"index": k, "reason": f"stdin is {size:,} bytes, over the {cap:,}-byte cap"})
+            over.append({"index": k, "reason": f"stdin is {size:,} bytes, over the {cap:,}-byte cap",
+                         "stdin": stdin, "label": label})
         else:
             inputs.append(TestInput(index=k, stdin=stdin, label=label))
     meta = dict(meta)

@@ -58,12 +58,35 @@ class EvalSpec(BaseModel):
         return fields
 
 
+class TableColumn(BaseModel):
+    """One column of a suite's paper table: a number from a task's summary (TaskBuilder.summarize),
+    found by a dotted path, e.g. ``accuracy`` (IER) or ``r_sr.r_sr`` (SR)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str  # the header, as the paper names it (R_IER, R_SR, S_DSR)
+    task: str
+    metric: str = "accuracy"
+    percent: bool = True  # shown x100 (a rate); False: as a plain number (R_SR can exceed 1)
+
+
+class SuiteTable(BaseModel):
+    """A table as a paper prints it: one row per benchmark (and one over all of them), one
+    column per task metric."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    columns: list[TableColumn] = Field(min_length=1)
+
+
 class SuiteSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str = ""
     evals: list[str] = Field(min_length=1)
+    tables: list[SuiteTable] = Field(default_factory=list)
 
 
 def _folder(kind: str):

@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from codemind.config import RunConfig
 from codemind.errors import UserError
-from codemind.evals.spec import QUESTION_FIELDS, EvalSpec
+from codemind.evals.spec import QUESTION_FIELDS, EvalSpec, SuiteTable
 
 SUITE_FILE = "suite.json"
 
@@ -36,6 +36,7 @@ class SuiteRecord(BaseModel):
     evals: list[str]
     runs: dict[str, str]  # evaluation -> run directory, relative to the suite directory
     status: dict[str, str]  # evaluation -> "done", "failed: <why>" or "pending"
+    tables: list[SuiteTable] = Field(default_factory=list)  # the suite's paper tables (its report reads them here)
 
 
 @dataclass
@@ -87,8 +88,8 @@ def eval_config(spec: EvalSpec, overrides: dict[str, Any], out: Path | None) -> 
 
 
 def run_suite(suite: str, description: str, specs: Sequence[EvalSpec], overrides: dict[str, Any], out: Path | None,
-              run_one: Callable[[RunConfig], Any], echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr)
-              ) -> SuiteResult:
+              run_one: Callable[[RunConfig], Any], echo: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+              tables: Sequence[SuiteTable] = ()) -> SuiteResult:
     """Run every evaluation (each resumable) into ``out``; ``run_one`` is the pipeline."""
     configs = [eval_config(s, overrides, None) for s in specs]  # every clash is said before anything runs
     model = configs[0].model
@@ -104,6 +105,7 @@ def run_suite(suite: str, description: str, specs: Sequence[EvalSpec], overrides
         created=old.created if old else datetime.now(timezone.utc).isoformat(timespec="seconds"),
         evals=[s.name for s in specs], runs={s.name: s.name for s in specs},
         status={s.name: (old.status.get(s.name, "pending") if old else "pending") for s in specs},
+        tables=list(tables),
     )
     _write_record(out, record)
     result = SuiteResult(out=out)

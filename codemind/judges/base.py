@@ -40,6 +40,15 @@ class Judge(ABC):
             raise UserError(f"{self.name} judge: unknown option(s) {', '.join(sorted(unknown))} (known: {known})")
         self.options = options
 
+    @property
+    def uses_label(self) -> bool:
+        """True when this judge, as configured, compares answers with the dataset's stated label
+        (``Item.label``) rather than with the executed ground truth. A task may then also ask
+        inputs whose ground truth did not run (or that the adapter excluded) but that carry a
+        label: those items are ``label_only`` (no executed output). Judges that compare with
+        executed output keep the default, and never see such items."""
+        return False
+
     def option(self, key: str, default, kind: type | tuple[type, ...]):
         """An option's value, checked against its type (bool is not a number here)."""
         value = self.options.get(key, default)

@@ -10,6 +10,12 @@ prints; see the codemind data SOURCE.md), so the reference is ``item.label`` whe
 (option ``against="label"``, the default) and the executed ``item.expected`` otherwise; with
 ``against="executed"`` the executed output is used. A blank prediction is judged too (it is
 right when the reference normalises to the empty string, as the authors' judge did).
+
+Against the label the judge needs no executed output, so it declares ``uses_label``: IER then
+also asks the inputs whose program does not run here (Python 2, a compile error, a timeout...)
+or that the adapter left out (AVATAR inputs over the prompt byte cap), as the authors did;
+those ``label_only`` items are judged on the label alone and their samples say so in
+``detail``. With ``against="executed"`` they are never built.
 """
 
 from __future__ import annotations
@@ -51,20 +57,26 @@ class CodeMindExactJudge(Judge):
         if self.against not in ("label", "executed"):
             raise UserError(f"codemind-exact judge: against must be 'label' or 'executed', not '{self.against}'")
 
+    @property
+    def uses_label(self) -> bool:
+        return self.against == "label"
+
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
         out = []
         for case in cases:
             ans = case.extracted
             item = case.item
             ref = item.label if self.against == "label" and item.label is not None else item.expected
+            only = f"judged on the label only (ground truth {item.ground_truth})" if item.label_only else None
             if ans is None:
                 outcome = "truncated" if case.finish_reason == "length" else "no_answer"
-                out.append(Judgement(extracted=ans, outcome=outcome, correct=False))
+                out.append(Judgement(extracted=ans, outcome=outcome, correct=False, detail=only))
             elif ref is None:
                 out.append(Judgement(extracted=ans, outcome="sandbox_error", correct=False,
                                      detail="no reference output"))
             else:
                 ok = exact_match(ans, ref)
+                detail = only or (None if ok or ref is item.label else "against executed output")
                 out.append(Judgement(extracted=ans, outcome="correct" if ok else "wrong_value", correct=ok,
-                                     detail=None if ok or ref is item.label else "against executed output"))
+                                     detail=detail))
         return out

@@ -8,7 +8,10 @@ call's result comes back as a plain value, and every assert is then evaluated he
 in its process (exit 0, forge the result channel, patch builtins, trace, return an object that
 equals anything) can make an assert pass: it can only return values, and the values are
 checked here. Tests that cannot be split are run whole by judges/test_harness.py, with the code
-under test in a process of its own behind plain-value proxies.
+under test in a process of its own behind plain-value proxies. A class's method (ClassEval:
+item.context has ``class_name``, ``method``, ``class_source``) is tested by its unittest tests,
+split by judges/unittest_checks.py the same way (literal expectations stay here; the rewritten
+test methods log plain values), after a lone method in the answer is spliced into its class.
 
 Outcomes: correct (every check holds and the program ended normally); wrong_value (a check
 fails or a call raises); invalid_answer (a call returned something that is not a plain value);

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import PurePath
 from typing import Any, Iterable, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from codemind.errors import UserError
 from codemind.registry import Registry
@@ -31,6 +31,10 @@ class Capabilities(BaseModel):
     extraction: Literal["exact", "lenient"] = "exact"
     cacheable: bool = True  # worth storing in the generation cache (recorded ones are not)
     benchmarks: frozenset[str] | None = None  # the only benchmarks it has answers for; None: any
+    # the only program ids it was ever asked about (a recording that lists every item of its
+    # run, answered or not); the pipeline leaves the others out and names them in the manifest
+    # (programs_outside_backend). None: any. Not dumped (the manifest names what it left out).
+    programs: frozenset[str] | None = Field(default=None, exclude=True)
     label: str  # short display name for tables; recorded in the run manifest
 
 

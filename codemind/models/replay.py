@@ -6,12 +6,16 @@ Three formats, detected from the content:
   Generations carry pre_extracted=True and the pipeline does not extract again.
 - CodeMind's recorded IER outputs (JSONL, optionally .gz, with item_id/raw/kind/scored_run):
   the scored raw run of each item is replayed; items whose only line is the authors'
-  FILE_NOT_FOUND placeholder have no generation.
+  FILE_NOT_FOUND placeholder have no generation (counted wrong, as the authors did). The file
+  lists every item of the authors' run, so it is the backend's scope (Capabilities.programs):
+  a benchmark program with no line at all (Avatar-Java ``codeforces_334_A`` in the GPT files)
+  was not part of that run and is left out, not counted wrong, matching the authors'
+  denominator.
 - Generic JSONL: {"item_id": ..., "sample_index": 0, "text": ...} with optional
   "input_index" (default 0) and "benchmark".
 
 A request that has no recorded generation yields error_kind="no_generation": nothing is
-dropped, the sample is kept and counted.
+dropped, the sample is kept and counted (CRUXEval and generic files declare no scope).
 """
 
 from __future__ import annotations
@@ -60,8 +64,9 @@ def _read_text(path: Path) -> str:
         raise UserError(f"replay file {path} is not UTF-8 text") from None
 
 
-def load_recorded(path: Path) -> tuple[str, dict[Key, str], set[str]]:
-    """(format, {(program id, input index, sample index): text}, benchmarks named in the file)."""
+def load_recorded(path: Path) -> tuple[str, dict[Key, str], set[str], frozenset[str] | None]:
+    """(format, {(program id, input index, sample index): text}, benchmarks named in the file,
+    the program ids the file covers, answered or not: None when it does not say)."""
     text = _read_text(path)
     stripped = text.lstrip()
     if stripped.startswith("{") and not _looks_like_jsonl(stripped):
@@ -73,7 +78,7 @@ def load_recorded(path: Path) -> tuple[str, dict[Key, str], set[str]]:
         if not isinstance(gens, dict) or not all(isinstance(v, list) for v in gens.values()):
             raise UserError(f"replay file {path}: expected a CRUXEval result or generations file (id -> list of strings)")
         out = {(pid, 0, i): g for pid, lst in gens.items() for i, g in enumerate(lst) if isinstance(g, str)}
-        return "cruxeval", out, {"cruxeval"}
+        return "cruxeval", out, {"cruxeval"}, None
     records = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -84,7 +89,7 @@ def load_recorded(path: Path) -> tuple[str, dict[Key, str], set[str]]:
             raise UserError(f"replay file {path}: line {n} is not valid JSON") from None
     if records and "raw" in records[0] and "kind" in records[0]:
         return "codemind", *_codemind(records)
-    return "jsonl", *_generic(records, path)
+    return "jsonl", *_generic(records, path), None
 
 
 def _looks_like_jsonl(text: str) -> bool:
@@ -96,16 +101,19 @@ def _looks_like_jsonl(text: str) -> bool:
     return "\n" in text.strip()
 
 
-def _codemind(records: list[dict]) -> tuple[dict[Key, str], set[str]]:
+def _codemind(records: list[dict]) -> tuple[dict[Key, str], set[str], frozenset[str]]:
     out: dict[Key, str] = {}
     benches = set()
+    items = set()  # every item of the authors' run, FILE_NOT_FOUND ones included
     for r in records:
+        pid = codemind_program_id(r["benchmark"], r["item_id"])
+        items.add(pid)
         if r.get("kind") != "raw" or not r.get("scored_run"):
             continue
         bench = _CODEMIND_BENCHMARKS.get(r["benchmark"], r["benchmark"].lower())
         benches.add(bench)
-        out[(codemind_program_id(r["benchmark"], r["item_id"]), 0, 0)] = r["raw"]
-    return out, benches
+        out[(pid, 0, 0)] = r["raw"]
+    return out, benches, frozenset(items)
 
 
 def _generic(records: list[dict], path: Path) -> tuple[dict[Key, str], set[str]]:
@@ -133,14 +141,16 @@ class Replay(Backend):
         self.path = Path(model)
         if not self.path.is_file():
             raise UserError(f"replay file not found: {self.path}")
-        self.format, self.records, self.benchmarks = load_recorded(self.path)
+        self.format, self.records, self.benchmarks, self.programs = load_recorded(self.path)
 
     @property
     def capabilities(self) -> Capabilities:
         """Recorded answers: scored with the prompt's exact published parse (as their authors
-        did), never stored in the generation cache, and only for the benchmarks in the file."""
+        did), never stored in the generation cache, and only for the benchmarks (and, where the
+        file lists its run's items, the programs) in the file."""
         return Capabilities(chat=True, extraction="exact", cacheable=False,
-                            benchmarks=frozenset(self.benchmarks) or None, label=self.label_for(str(self.path)))
+                            benchmarks=frozenset(self.benchmarks) or None, programs=self.programs,
+                            label=self.label_for(str(self.path)))
 
     @classmethod
     def label_for(cls, model: str) -> str:

@@ -3,7 +3,9 @@
 - one row per evaluation (and stage: DER's synthesis/prediction/reference, SR's variants),
   with accuracy and its 95% interval;
 - the CodeMind task summary: IER, input prediction, DER (pass@1, R_DER, IER on the reference
-  code, consistency), SR (each variant and the paired differences);
+  code, consistency), SR (each variant, the paired differences and R_SR);
+- the suite's paper tables (``[[tables]]`` in its TOML, kept in suite.json): one row per
+  benchmark and one over all, one column per task metric, named as the paper names them;
 - IER per program construct: accuracy on the programs that have each construct, one column
   per IER evaluation, and with-vs-without effects pooled over them.
 """
@@ -14,6 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from codemind.errors import UserError
+from codemind.evals.spec import SuiteTable
 from codemind.evals.suite_run import read_record, suite_runs
 from codemind.report.metrics import load_samples, metrics
 
@@ -46,9 +49,40 @@ def suite_report(path: Path, seed: int = 0, n_boot: int = 2000) -> dict:
         "metrics": rows,
         "outcomes": grouped["outcomes"],
         "summary": summarize(samples),
+        "tables": [paper_table(t, samples) for t in record.tables],
         "constructs": metrics(ier, by=["eval", "construct"], seed=seed, n_boot=n_boot)["metrics"] if ier else [],
         "construct_effects": construct_effects(pooled, seed=seed, n_boot=n_boot) if ier else [],
     }
+
+
+def paper_table(table: SuiteTable, samples: list[dict]) -> dict:
+    """{"title", "columns", "rows": [{"benchmark", <column>: number or None}]}: each cell is the
+    column's metric of its task's summary over that benchmark's samples (the last row: all of
+    them), so a table names no task: the task computes its own score."""
+    from codemind.report.tasks_summary import task_summary
+
+    benchmarks = sorted({s["benchmark"] for s in samples})
+    rows = []
+    for bench in [*benchmarks, "all"]:
+        row: dict = {"benchmark": bench}
+        for col in table.columns:
+            rows_of = [s for s in samples if s["task"] == col.task and bench in ("all", s["benchmark"])]
+            value = _path(task_summary(col.task, rows_of), col.metric) if rows_of else None
+            row[col.name] = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        rows.append(row)
+    return {"title": table.title, "columns": [c.model_dump() for c in table.columns], "rows": rows}
+
+
+def _path(summary: dict | None, dotted: str):
+    for key in dotted.split("."):
+        if not isinstance(summary, dict):
+            return None
+        summary = summary.get(key)
+    return summary
+
+
+def _cell(value, percent: bool) -> str:
+    return "-" if value is None else f"{100 * value:.2f}" if percent else f"{value:.3f}"
 
 
 def _pct(m: dict) -> str:
@@ -73,6 +107,10 @@ def render_suite(result: dict, fmt: str = "table") -> str:
         parts.append(table_text(["evaluation", "status"], status, fmt, "Evaluations not done"))
     parts.append("CodeMind tasks (accuracy %, n; SR differences with 95% bootstrap CI)\n"
                  + render_summary(result["summary"]))
+    for t in result.get("tables", []):
+        cols = t["columns"]
+        rows = [[r["benchmark"], *(_cell(r[c["name"]], c["percent"]) for c in cols)] for r in t["rows"]]
+        parts.append(table_text(["benchmark", *(c["name"] for c in cols)], rows, fmt, t["title"]))
     if result["constructs"]:
         evals = list(dict.fromkeys(m["group"]["eval"] for m in result["constructs"]))
         cells: dict[str, dict[str, str]] = defaultdict(dict)

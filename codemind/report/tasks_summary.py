@@ -37,6 +37,12 @@ def summarize(samples: list[dict]) -> list[dict]:
     return [_model_summary(model, rows) for model, rows in sorted(by_model.items())]
 
 
+def task_summary(name: str, samples: list[dict]) -> dict | None:
+    """The registered task's summarize() of these samples; None for a task the registry does not know."""
+    task = _task(name)
+    return None if task is None else task.summarize(samples)
+
+
 def _model_summary(model: str, rows: list[dict]) -> dict:
     by_task: dict[str, list[dict]] = defaultdict(list)
     for s in rows:

@@ -28,6 +28,7 @@ class Truth(Protocol):
 
 
 RUNNABLE = ("ok", "label_mismatch")  # ground truth a question can be asked about
+UNRUN = ("does_not_run", "excluded")  # ground truth only a label-comparing judge can ask about
 
 # Why a task cannot use a program (the first word of each unusable program's reason in the
 # run manifest; what follows the colon is the detail).
@@ -69,15 +70,41 @@ def input_problem(program: Program, truths: dict[tuple[str, int], Truth],
     return f"{NOT_RUN}: {why}" if why else NOT_RUN
 
 
+def excluded_inputs(program: Program) -> list[TestInput]:
+    """The inputs the adapter left out of ``program.inputs`` but kept with their text and
+    stated output (``meta["excluded_inputs"]`` records with ``stdin`` or ``call``), e.g. AVATAR
+    inputs over the prompt byte cap. Ground truth never runs them (``excluded``); only a
+    label-only question can be asked about them."""
+    out = []
+    for x in program.meta.get("excluded_inputs") or []:
+        if x.get("stdin") is not None or x.get("call") is not None:
+            out.append(TestInput(index=x["index"], call=x.get("call"), stdin=x.get("stdin"), label=x.get("label")))
+    return out
+
+
+def label_only_inputs(program: Program, truths: dict[tuple[str, int], Truth]) -> list[TestInput]:
+    """The inputs of `program` a judge that compares with the dataset's label can still be
+    asked about although their ground truth did not run (does_not_run) or was never executed
+    (excluded by the adapter): those that state a label. In input-index order."""
+    out = []
+    for inp in [*program.inputs, *excluded_inputs(program)]:
+        truth = truths.get((program.id, inp.index))
+        if inp.label is not None and truth is not None and truth.status in UNRUN:
+            out.append(inp)
+    return sorted(out, key=lambda i: i.index)
+
+
 def usage(programs: Iterable[Program], items: Sequence[Item], unusable: dict[str, str],
           of: str = "benchmark programs") -> dict:
     """A stage's accounting for the run manifest: every program it was given is either used
-    (has items) or unusable, with a reason."""
+    (has items) or unusable, with a reason. Where some items are label-only (asked although
+    their ground truth did not run: Item.label_only) ``label_only`` counts them, by ground
+    truth status, and names their programs."""
     programs = list(programs)
     used = {i.program_id for i in items}
     missing = [p.id for p in programs if p.id not in used and p.id not in unusable]
     assert not missing, f"programs neither used nor marked unusable: {missing[:5]}"
-    return {
+    report = {
         "of": of,
         "programs": len(programs),
         "used": len(used),
@@ -86,6 +113,15 @@ def usage(programs: Iterable[Program], items: Sequence[Item], unusable: dict[str
         "reasons": dict(Counter(r.split(":", 1)[0] for r in unusable.values()).most_common()),
         "unusable_programs": dict(unusable),
     }
+    only = [i for i in items if i.label_only]
+    if only:
+        report["label_only"] = {
+            "items": len(only),
+            "judged_on_executed_output": len(items) - len(only),
+            "by_ground_truth": dict(Counter(i.ground_truth for i in only).most_common()),
+            "programs": sorted({i.program_id for i in only}),
+        }
+    return report
 
 
 def record_usage(ctx: "StageContext", stage: str, report: dict) -> None:
@@ -145,6 +181,9 @@ class StageContext:
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     # run sandbox jobs through the execution cache (a job already run is read back, not re-run)
     run_jobs: Callable[[list[ExecJob]], list[Execution]] | None = None
+    # the run's judge compares with the dataset's labels (Judge.uses_label): a task that can
+    # (TaskBuilder.asks_on_label) also asks labelled inputs whose ground truth did not run
+    label_judge: bool = False
 
 
 class TaskBuilder(ABC):
@@ -153,14 +192,19 @@ class TaskBuilder(ABC):
     default_judge: str = "value"
     title: str = ""  # its column in the report's task summary (default: the name)
     summary_alone: bool = False  # True: the report shows the task summary even for a run of this task alone
+    # True: under a judge that compares with labels (StageContext.label_judge) build() also
+    # makes label-only items (label_only_inputs); only IER does, as the CodeMind paper did
+    asks_on_label: bool = False
 
     def __init__(self) -> None:
         self.skipped: dict[str, str] = {}  # program id -> why build() left an input of it out
+        self.on_label = False  # set by plan(): build label-only items too (asks_on_label and a label judge)
 
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
         """The stages of this task; each one runs to completion before the next is asked
         for. Single-stage tasks need not override it. Every stage records in the manifest
         which programs it used and why it could not use the others (record_usage)."""
+        self.on_label = self.asks_on_label and ctx.label_judge
         items = self.build(ctx.programs, ctx.truths, ctx.prompt_id)
         used = {i.program_id for i in items}
         unusable = {p.id: self.unusable_reason(p, ctx.truths) or NOT_RUN for p in ctx.programs if p.id not in used}
@@ -176,11 +220,11 @@ class TaskBuilder(ABC):
         """Why build() makes no item of this program (None: it makes some)."""
         return self.static_problem(program) or input_problem(program, truths) or self.skipped.get(program.id)
 
-    def _items_for(self, program: Program, make) -> list[Item]:
-        """`make(inp)` for each input of the program: an Item, None (skip it) or Unaskable
-        (skip it and remember why, in self.skipped)."""
+    def _items_for(self, program: Program, make, inputs: Sequence[TestInput] | None = None) -> list[Item]:
+        """`make(inp)` for each input of the program (or of `inputs`): an Item, None (skip it)
+        or Unaskable (skip it and remember why, in self.skipped)."""
         items = []
-        for inp in program.inputs:
+        for inp in program.inputs if inputs is None else inputs:
             try:
                 item = make(inp)
             except Unaskable as e:
@@ -247,6 +291,7 @@ class TaskBuilder(ABC):
             expected=truth.expected if truth else None,
             label=inp.label,
             ground_truth=truth.status if truth else "ok",  # type: ignore[arg-type]
+            label_only=truth is not None and truth.status in UNRUN,
             context={
                 "source": program.source,
                 "call": inp.call,

@@ -11,12 +11,22 @@ SR uses a problem when it can show its test: a Python function with a spec and t
 first input has a call and a value (stated or executed; synthesis.synthesis_problem). The
 others are recorded in the run manifest with their reason (usable_programs.<stage>).
 
-Its summary in the report (summarize): the pass rate of each variant, and the paired
-differences over problems (with - none, with - misleading) with a seeded bootstrap interval.
+Its summary in the report (summarize): the pass rate of each variant, the paired
+differences over problems (with - none, with - misleading) with a seeded bootstrap interval,
+and R_SR, the score of CodeMind's later versions (arXiv 2402.09664 v4-v6):
+
+    R_SR = Pass_initial * exp(improved / total)
+
+Pass_initial is the pass rate without a test (the no_test variant), improved the number of
+problems the shown test improves (a higher pass rate with_test than no_test: with one sample
+each, failed without the test and passed with it) and total the problems asked both ways. The
+paper states the formula only; which variant is "initial" and what counts as improved are
+read from its text (the test is what SR adds to the spec), so r_sr records its three parts.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Iterator, Sequence
 
 from codemind.schema import Program
@@ -104,10 +114,29 @@ class SR(TaskBuilder):
             **{v: rate(s["correct"] for s in rows) for v, rows in variants.items()},
             "with_minus_none": paired_difference(per["with_test"], per["no_test"]),
             "with_minus_misleading": paired_difference(per["with_test"], per["misleading_test"]),
+            "r_sr": r_sr(variants["no_test"], per["no_test"], per["with_test"]),
         }
 
     def summary_cells(self, summary: dict) -> dict[str, str]:
         return {"SR with": rate_cell(summary.get("with_test")), "SR none": rate_cell(summary.get("no_test")),
                 "SR misleading": rate_cell(summary.get("misleading_test")),
+                "R_SR": r_sr_cell(summary.get("r_sr")),
                 "with-none": difference_cell(summary.get("with_minus_none")),
                 "with-misleading": difference_cell(summary.get("with_minus_misleading"))}
+
+
+def r_sr(initial: Sequence[dict], before: dict[str, float], after: dict[str, float]) -> dict:
+    """R_SR = Pass_initial * exp(improved / total) (see the module docstring); None parts when
+    nothing was asked both ways."""
+    common = sorted(set(before) & set(after))
+    improved = sum(after[p] > before[p] for p in common)
+    initial_rate = rate(s["correct"] for s in initial)["accuracy"]
+    if not common or initial_rate is None:
+        return {"pass_initial": initial_rate, "improved": improved, "total": len(common), "r_sr": None}
+    return {"pass_initial": initial_rate, "improved": improved, "total": len(common),
+            "r_sr": initial_rate * math.exp(improved / len(common))}
+
+
+def r_sr_cell(r: dict | None) -> str:
+    """R_SR as the summary table shows it: "0.412", "-" when there is none."""
+    return "-" if not r or r.get("r_sr") is None else f"{r['r_sr']:.3f}"

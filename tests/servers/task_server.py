@@ -9,8 +9,10 @@ from executing anything, so a request costs a regex and a dict lookup:
   class's method (ClassEval) the published class;
 - output prediction of a function program (CRUXEval-style `assert CALL == ??` prompts,
   Python): the dataset's label for that call, as an [ANSWER] block;
-- output prediction of a stdin program (CodeMind's and the direct-stdin prompts, Python and
-  Java): the dataset's expected output, between <<<Output>>> and [END-OF-RESPONSE];
+- output prediction of a function program (CodeMind's prompts, paper-era and latest): the
+  label, between <<<Output>>> and [END-OF-RESPONSE];
+- output prediction of a stdin program (CodeMind's paper-era and latest, and the direct-stdin
+  prompts, Python and Java): the dataset's expected output, between <<<Output>>> and [END-OF-RESPONSE];
 - input prediction (`assert NAME(??) == OUTPUT`): the program's own first input;
 - DSR (`Refactor the code and generate a shorter version of it`): the unpadded original program
   (tests/servers/dsr_server.py; its table of padded programs is made on the first DSR prompt).
@@ -44,6 +46,11 @@ RETURN_Q = re.compile(r".*Consider the following code:\n(.*)\n\n\[Question\]\nWh
 # CodeMind's stdin prompts (Python and Java; "executiion" is theirs, kept byte-exact)
 STDIN_Q = re.compile(r".*Consider the following code:\n(.*)\n\n\[Question\]\nWhat would be the output of code "
                      r"execu?tii?on given the following input:\n`(.*)`\nFirst analyze", re.S)
+# the latest paper's prompts (repository HEAD: --prompt codemind-latest): no colon, triple backticks
+LATEST_RETURN_Q = re.compile(r".*Consider the following code\n(.*)\n\[Question\]\nWhat would be the return value "
+                             r"of ```(.*?)```\?\n\nFirst analyze", re.S)
+LATEST_STDIN_Q = re.compile(r".*Consider the following code\n(.*)\n\[Question\]\nWhat would be the output of code "
+                            r"execution given the following input:\n````(.*)```\n\nFirst analyze", re.S)
 # direct-stdin prompts (ours): the last [PROGRAM] and [STDIN] blocks
 DIRECT_STDIN_Q = re.compile(r".*\[PROGRAM\]\n(.*)\n\[/PROGRAM\]\n\[STDIN\]\n(.*)\n\[/STDIN\]\n<<<Output>>>\n?\Z",
                             re.S)
@@ -106,16 +113,16 @@ class TaskScript:
             call = self.calls.get(_key(code))
             self._count("input" if call is not None else "input-fallback")
             return f"[ANSWER]\nassert {call or name + '(0)'} == {output}\n[/ANSWER]"
-        m = OUTPUT_Q.match(prompt) or RETURN_Q.match(prompt)
+        m = OUTPUT_Q.match(prompt) or RETURN_Q.match(prompt) or LATEST_RETURN_Q.match(prompt)
         if m:
             code, call = m.groups()
             value = self.outputs.get((_key(code), call))
             self._count("output-function" if value is not None else "output-function-fallback")
             value = value if value is not None else "0"
-            if m.re is RETURN_Q:
+            if m.re is not OUTPUT_Q:
                 return f"<<<Analysis>>>\nIt returns {value}.\n<<<Output>>>\n{value}\n[END-OF-RESPONSE]"
             return f"[ANSWER]\nassert {call} == {value}\n[/ANSWER]"
-        m = STDIN_Q.match(prompt) or DIRECT_STDIN_Q.match(prompt)
+        m = STDIN_Q.match(prompt) or DIRECT_STDIN_Q.match(prompt) or LATEST_STDIN_Q.match(prompt)
         if m:
             code, stdin = m.groups()
             value = self.outputs.get((_key(code), stdin))

@@ -18,3 +18,17 @@ class AnsweredTask(IER):
 
     def summary_cells(self, summary):
         return {"toy answered": f"{summary['answered']}/{summary['n']}"}
+
+
+class LeakyTask(IER):
+    """A buggy task for tests/test_label_only.py: it builds label-only items whatever the
+    run's judge, which the pipeline must refuse rather than judge on executed output."""
+
+    name = "toy-leaky"
+
+    def prompt_spec(self, prompt_id):
+        return IER().prompt_spec(prompt_id)
+
+    def plan(self, ctx):
+        ctx.label_judge = True
+        return super().plan(ctx)

@@ -9,7 +9,7 @@ _codemind_log = []
 OPAQUE = "__codemind_opaque__"
 
 
-def _codemind_plain(v):
+def _codemind_plain(v, depth=0):
     """v if it is a plain value; a number type's int/float; else [OPAQUE, type name, repr]
     (compared by both in the judge: datetime, Decimal, ...)."""
     try:
@@ -21,6 +21,8 @@ def _codemind_plain(v):
         return int(v)
     if isinstance(v, _codemind_numbers.Real):
         return float(v)
+    if type(v) in (list, tuple) and depth < 50:  # a list of numpy floats: a list of floats
+        return type(v)(_codemind_plain(x, depth + 1) for x in v)
     return [OPAQUE, type(v).__module__ + "." + type(v).__qualname__, repr(v)[:10000]]
 
 
