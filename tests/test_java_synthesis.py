@@ -135,3 +135,36 @@ def test_java_code_extraction():
     assert extract_java_code(f"```java\n{code}") == code  # unterminated fence
     assert extract_java_code(code) == code  # no fence: the reply is the class
     assert extract_java_code("I cannot do that.") is None
+
+
+@pytest.mark.docker
+def test_der_believes_an_own_output_only_as_its_test_run_returned_it(data_dir):
+    """DER's prediction question about the model's own Java code: its printed output is the
+    expected answer only where the judged test run returned, for the same call, a value that
+    prints so. Code that prints something else around its value (or behaves otherwise outside
+    the test) loses the question instead of choosing its answer."""
+    from docker_helpers import need_docker
+
+    from codemind.benchmarks.base import BENCHMARKS
+    from codemind.groundtruth import GroundTruth
+    from codemind.sandbox.cache import run_cached
+    from codemind.sandbox.docker import DockerSandbox
+    from codemind.tasks.der import UNCHECKED, _unchecked
+    from codemind.tasks.java_synthesis import checked_against_tests, own_program
+
+    need_docker()
+    ref = next(p for p in BENCHMARKS.get("humaneval-x")(language="java").load() if p.id == "Java/13")
+    honest = "class Solution {\n    public int greatestCommonDivisor(int a, int b) { return b == 0 ? a : greatestCommonDivisor(b, a % b); }\n}\n"
+    noisy = honest.replace("public int greatestCommonDivisor(int a, int b) {",
+                           "public int greatestCommonDivisor(int a, int b) { System.out.println(7);")
+    own = [own_program(ref, honest, 0), own_program(ref, noisy, 1)]
+    assert "System.out.println(s.greatestCommonDivisor(3, 7))" in own[0].source
+    truths = {(p.id, 0): GroundTruth(program_id=p.id, input_index=0, execution=None, expected=out, status="ok")
+              for p, out in zip(own, ["1\n", "7\n1\n"])}
+    sb = DockerSandbox(workers=1)
+    try:
+        got = checked_against_tests(own, truths, {ref.id: ref}, lambda jobs: run_cached(sb, jobs), _unchecked)
+    finally:
+        sb.close()
+    assert got[(own[0].id, 0)].status == "ok" and got[(own[0].id, 0)].expected == "1\n"
+    assert got[(own[1].id, 0)].status == "does_not_run" and UNCHECKED in got[(own[1].id, 0)].reason
