@@ -21,7 +21,7 @@ from codemind.judges.java_expr import Parser, evaluate
 from codemind.judges.java_tests import plan_java_tests
 from codemind.judges.java_values import JList, JScalar, double_to_string, jequals, jsame, to_string
 
-NOT_CHECKS = {"Java/32", "Java/38", "Java/44", "Java/50", "Java/53", "Java/151"}  # loops / random inputs
+NOT_CHECKS = {"Java/32", "Java/38", "Java/50", "Java/53"}  # random inputs in loops
 DEFAULTS = {"boolean": "false", "int": "0", "long": "0", "double": "0.0", "String": '""', "Object": "null"}
 
 
@@ -58,6 +58,8 @@ def test_every_test_but_the_looping_ones_splits_into_checks(data_dir):
     assert plans["Java/95"].sandbox_setup  # its calls take the maps the test builds
     assert set(plans["Java/111"].host_env) >= {"map1", "map8"}  # its expected maps: built in the judge
     assert not plans["Java/111"].sandbox_setup  # ... and never sent to the sandbox
+    assert len(plans["Java/44"].checks) == 6 + 6  # its loop after the list, unrolled (x = 2..7)
+    assert plans["Java/151"].complete  # what follows its list is an `assert` (Java runs without -ea)
 
 
 @pytest.mark.docker
@@ -113,7 +115,7 @@ def test_the_misleading_test_is_seeded_and_wrong(data_dir):
     from codemind.tasks.mutate import rng_for
 
     progs = [p for p in BENCHMARKS.get("humaneval-x")(language="java").load() if js.static_problem(p) is None]
-    assert len(progs) == 158
+    assert len(progs) == 160
     mutated = {p.id: js.mutate_test(p, rng_for(0, p.benchmark, p.id)) for p in progs}
     assert sum(m is not None for m in mutated.values()) >= 150
     again = {p.id: js.mutate_test(p, rng_for(0, p.benchmark, p.id)) for p in reversed(progs)}

@@ -98,7 +98,7 @@ def number(text: str) -> JScalar:
 
 
 # static classes the checks call, and the types casts and `new` may name
-_STATIC = {"Arrays", "List", "Set", "Map", "Optional", "Math", "Objects", "Collections"}
+_STATIC = {"Arrays", "List", "Set", "Map", "Optional", "Math", "Objects", "Collections", "String"}
 _CASTS = {"int": "I", "long": "J", "short": "S", "byte": "B", "double": "D", "float": "F", "char": "C",
           "boolean": "Z", "Integer": "I", "Long": "J", "Short": "S", "Byte": "B", "Double": "D", "Float": "F",
           "Character": "C", "Boolean": "Z", "String": "s", "Object": "*"}
@@ -421,6 +421,10 @@ def _static(name: str, args: list):
         return JOptional(False)
     if name == "Objects.equals" and len(args) == 2:
         return JScalar("Z", _eq(args[0], args[1]) if args[0] is not None else args[1] is None)
+    if name == "String.valueOf" and len(args) == 1 and not (isinstance(args[0], JScalar) and args[0].kind in "DF"):
+        from codemind.judges.java_values import to_string
+
+        return JScalar("s", to_string(args[0]))
     if name == "Math.abs" and len(args) == 1:
         v = args[0]
         return _num(_kind(v) if isinstance(v, JScalar) else "I", abs(numeric(v)))

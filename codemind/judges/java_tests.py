@@ -14,7 +14,10 @@ the JVM: set-up statements go to the sandbox only when the calls read what they 
 passes its maps), and the judge interprets the ones the judged parts read (Java/111's
 expected maps).
 
-A test of another shape (Java/32, /38, /50 draw random inputs in loops) is *not checkable*:
+After the list, a `for` loop over int literals that throws on a false check is unrolled into
+more checks (Java/44), and statements that cannot fail a solution (no `s`, no throw, once
+`assert`s, never evaluated without -ea, are taken out: Java/151) are ignored. A test of
+another shape (Java/32, /38, /50, /53 draw random inputs in loops) is *not checkable*:
 ``java_test_problem`` says why and the synthesis tasks leave the problem out with that reason.
 
 Outcomes, as the Python tests judge (judges/tests.py): correct; wrong_value (a check fails, a
@@ -69,7 +72,12 @@ _HEAD = re.compile(r"\A\s*public\s+class\s+Main\s*\{\s*public\s+static\s+void\s+
                    r"\s*(?:throws\s+[\w.,\s]+?)?\s*\{\s*Solution\s+s\s*=\s*new\s+Solution\s*\(\s*\)\s*;")
 _CORRECT = re.compile(r"List\s*<\s*Boolean\s*>\s+correct\s*=\s*Arrays\s*\.\s*asList\s*\(")
 _TAIL = re.compile(r"\A\s*;\s*if\s*\(\s*correct\s*\.\s*contains\s*\(\s*false\s*\)\s*\)\s*\{\s*throw\s+new\s+"
-                   r"AssertionError\s*\(\s*\)\s*;\s*\}\s*\}\s*\}\s*\Z")
+                   r"AssertionError\s*\(\s*\)\s*;\s*\}(?P<rest>.*?)\}\s*\}\s*\Z", re.S)
+# after the checks: `for (int x = A; x < B; x++) { if (!CHECK) { throw new AssertionError(); } }`
+_LOOP = re.compile(r"\s*for\s*\(\s*int\s+(?P<var>[A-Za-z_]\w*)\s*=\s*(?P<lo>-?\d+)\s*;\s*(?P=var)\s*<\s*(?P<hi>-?\d+)\s*;"
+                   r"\s*(?P=var)\s*\+\+\s*\)\s*\{\s*if\s*\(")
+_THROW = re.compile(r"\s*\{\s*throw\s+new\s+AssertionError\s*\(\s*\)\s*;\s*\}\s*\}")
+_ASSERT = re.compile(r"\bassert\b[^;]*;")
 
 
 def _split_top(text: str, sep: str) -> list[str]:
@@ -114,7 +122,9 @@ def _plan(test: str) -> JavaTestPlan:
     if not m:
         return JavaTestPlan(reason="the test has no `correct = Arrays.asList(...)` checks (random inputs in loops)")
     end = _close(test, m.end() - 1)
-    if not _TAIL.match(test[end + 1:]):
+    tail = _TAIL.match(test[end + 1:])
+    extra = _after_checks(tail.group("rest")) if tail else None
+    if extra is None:
         return JavaTestPlan(reason="the test does more after its checks than throw on a false one")
     setup = [s for s in _split_top(test[head.end():m.start()], ";") if s]
     bound = {}
@@ -123,7 +133,7 @@ def _plan(test: str) -> JavaTestPlan:
         if d:
             bound[d.group(1)] = stmt
     checks = []
-    for text in _split_top(test[m.end():end], ","):
+    for text in _split_top(test[m.end():end], ",") + extra:
         p = Parser(text)
         tree = p.parse()
         if not p.calls:
@@ -140,6 +150,33 @@ def _plan(test: str) -> JavaTestPlan:
     needed = any(re.search(rf"(?<![\w$.]){re.escape(n)}(?![\w$])", call_text) for n in bound)
     return JavaTestPlan(tuple(checks), "".join(f"        {s};\n" for s in setup) if needed else "",
                         {k: v for k, v in env.items() if k in judged}, setup=tuple(setup))
+
+
+def _after_checks(rest: str) -> list[str] | None:
+    """More checks from what the test does after its list (None: something the judge cannot
+    decide). A `for` loop over int literals whose body throws on a false check is unrolled
+    (Java/44). Other statements are ignored only if they cannot fail a solution: they do not
+    use `s` or throw, once `assert` statements are taken out: Java runs without -ea, so an
+    `assert` is never evaluated, in the benchmark's own harness either (Java/151)."""
+    checks: list[str] = []
+    while (m := _LOOP.search(rest)) is not None:
+        close = _close(rest, m.end() - 1)
+        throw = _THROW.match(rest, close + 1)
+        cond = rest[m.end():close].strip()
+        if throw is None or not cond.startswith("!"):
+            return None
+        cond = cond[1:].strip()
+        for v in range(int(m.group("lo")), int(m.group("hi"))):
+            toks = [t for t in tokenize(cond) if t.kind == "id" and t.text == m.group("var")]
+            text = cond
+            for t in reversed(toks):
+                text = text[:t.start] + str(v) + text[t.end:]
+            checks.append(text)
+        rest = rest[:m.start()] + rest[throw.end():]
+    left = _ASSERT.sub(" ", rest)
+    if any(t.kind == "id" and t.text in ("s", "throw", "System", "Runtime") for t in tokenize(left)):
+        return None
+    return checks
 
 
 def setup_for(plan: JavaTestPlan, text: str) -> list[str]:

@@ -2,8 +2,8 @@
 
 - Which problems (``static_problem``): a HumanEval-X Java program with a spec (the prompt:
   imports, ``class Solution`` with the method's javadoc and signature) and a test the judge
-  can split into checks (judges/java_tests.py). Java/32, /38, /44, /50, /53 and /151 draw
-  random inputs or loop after their checks: they are left out with that reason.
+  can split into checks (judges/java_tests.py). Java/32, /38, /50 and /53 test random inputs
+  in loops: they are left out with that reason.
 - The shown test (``shown_test``): the test's first check as a Java assertion,
   ``if (!(CHECK)) throw new AssertionError();``, the check whose call is the program's first
   input (the one DER asks about).
