@@ -1,6 +1,7 @@
 """`tests`: is model-written code right? The benchmark's own tests decide, in the judge.
 
-Used by DER and SR synthesis. item.context["tests"] is the benchmark's test code (HumanEval's
+Used by DER and SR synthesis. Java code (HumanEval-X Java) is judged by judges/java_tests.py,
+the same way: the test's calls run in the sandbox, their plain values are compared here. item.context["tests"] is the benchmark's test code (HumanEval's
 check(), MBPP's asserts), item.context["source"] its reference solution. The tests are split
 into checks (judges/testchecks.py): the code runs in the sandbox with the checks' calls, each
 call's result comes back as a plain value, and every assert is then evaluated here
@@ -100,10 +101,14 @@ class TestsJudge(Judge):
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
         out: list[Judgement | None] = [None] * len(cases)
         jobs, where = [], []
+        java = []  # Java code: its tests are split by judges/java_tests.py
         for i, case in enumerate(cases):
             if not case.extracted:
                 outcome = "truncated" if case.finish_reason == "length" else "no_answer"
                 out[i] = Judgement(extracted=None, outcome=outcome, correct=False)
+                continue
+            if case.item.language == "java":
+                java.append(i)
                 continue
             jobs.append(test_job(case.extracted, case.item.context))
             where.append(i)
@@ -120,6 +125,13 @@ class TestsJudge(Judge):
                     verdict = _checks_verdict(plan, ex) if plan.complete else _harness_verdict(ex)
                 outcome, detail = verdict
                 out[i] = Judgement(extracted=code, outcome=outcome, correct=outcome == "correct", detail=detail)
+        if java:
+            if sandbox is None:
+                raise RuntimeError("the tests judge needs a sandbox")
+            from codemind.judges.java_tests import judge_java
+
+            for i, judgement in zip(java, judge_java([cases[i] for i in java], sandbox)):
+                out[i] = judgement
         return out  # type: ignore[return-value]
 
 
