@@ -258,3 +258,70 @@ def test_batch_results_are_strict():
     assert got(line("0"), "garbage", line("1")) == (["0"], None)
     assert got(line("0"), json.dumps({"id": "1", "fallback": "threads"}), line("2")) == (["0"], "1")
     assert got(line("0"), json.dumps({"id": "1", "stdout": "no exit"})) == (["0"], None)
+
+
+# ---------------------------------------------------------------- model-written Java (DER/SR synthesis)
+# The hacks of benchmarks/hacks/java_code_hacks.toml through the real tests judge (judges/java_tests.py):
+# each is wrong on the merits and must not be judged correct, with one of its named outcomes; the
+# reference solution of the same problem, judged in the same batch, stays correct.
+
+
+def _java_hacks() -> list[dict]:
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "hacks" / "java_code_hacks.toml"
+    return tomllib.loads(path.read_text())["hack"]
+
+
+def _synthesis_case(program, code: str):
+    from codemind.judges.base import Case
+    from codemind.schema import Item, Prompt
+
+    item = Item(key=f"{program.id}/sr:with_test", benchmark=program.benchmark, language="java", task="sr",
+                stage="with_test", program_id=program.id, prompt=Prompt(id="x", hash="x", text="x"),
+                extractor="java-code", answer_kind="code", expected=None,
+                context={"tests": program.meta["tests"], "source": program.source})
+    return Case(item=item, raw=code, extracted=code)
+
+
+def test_java_code_hacks_are_never_correct(sb, data_dir):
+    from codemind.benchmarks.base import BENCHMARKS
+    from codemind.judges.tests import TestsJudge
+
+    by_id = {p.id: p for p in BENCHMARKS.get("humaneval-x")(language="java").load()}
+    hacks = _java_hacks()
+    assert len(hacks) >= 10
+    problems = sorted({h["problem"] for h in hacks})
+    references = [_synthesis_case(by_id[pid], by_id[pid].source[:by_id[pid].source.rfind("\n\npublic class Main")])
+                  for pid in problems]
+    cases = [_synthesis_case(by_id[h["problem"]], h["code"]) for h in hacks]
+    got = TestsJudge().judge(cases + references, sb)
+    for h, j in zip(hacks, got):
+        assert not j.correct, (h["name"], j)
+        assert j.outcome in h["outcomes"], (h["name"], j.outcome, j.detail)
+    assert all(j.correct for j in got[len(hacks):]), got[len(hacks):]
+
+
+def test_java_test_records_are_strict():
+    """Only the Main's records, in order, each once, then the end record; anything else that
+    carries the mark ends what is believed (the program's own lines are ignored)."""
+    from codemind.judges.java_tests import END, MARK, read_records
+
+    def rec(k, body='{"I":1}'):
+        return f"\n{MARK}{k} {body}\n"
+
+    def got(*parts, n=2):
+        calls, broken = read_records(Execution(status="ok", stdout="".join(parts)), n)
+        return [c.kind for c in calls], broken
+
+    assert got(rec(0), "debug print\n", rec(1), f"\n{END}\n") == (["value", "value"], None)
+    assert got(rec(0), rec(1)) == (["value", "value"], "no end record")
+    assert got(f"\n{END}\n", rec(0), rec(1), f"\n{END}\n")[1].startswith("tampered")
+    assert got(rec(1), rec(0))[1].startswith("tampered")
+    assert got(rec(0), rec(0))[1].startswith("tampered")
+    assert got(rec(0), rec(1), f"\n{END}\n", rec(0))[1].startswith("tampered")
+    assert got(rec(0, '{"I":1,"J":"2"}'))[1].startswith("tampered")
+    assert got(rec(0, '{"Q":1}'))[1].startswith("tampered")
+    assert got(rec(0, '{"raise":"java.lang.ArithmeticException"}'), rec(1, '{"X":"Main$1"}'), f"\n{END}\n") == (
+        ["raised", "not_value"], None)

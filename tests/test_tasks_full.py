@@ -52,12 +52,13 @@ PAIRS = [
 PY_FUNCTIONS = {("humaneval", "python"), ("mbpp", "python"), ("mbpp-full", "python"), ("cruxeval", "python"),
                 ("humaneval-x", "python")}
 # IER: any program with an input that runs; input prediction: Python functions (a return value
-# to find an input for); DER/SR: Python functions with a spec and tests (CRUXEval has no spec).
+# to find an input for); DER/SR: Python functions with a spec and tests (CRUXEval has no spec),
+# and HumanEval-X Java (a Solution class to write; tests the judge splits into checks).
 SUPPORTED = {
     "ier": set(PAIRS),
     "input": PY_FUNCTIONS,
-    "der": PY_FUNCTIONS - {("cruxeval", "python")},
-    "sr": PY_FUNCTIONS - {("cruxeval", "python")} | {("classeval", "python")},  # ClassEval: a class's method
+    "der": PY_FUNCTIONS - {("cruxeval", "python")} | {("humaneval-x", "java")},
+    "sr": PY_FUNCTIONS - {("cruxeval", "python")} | {("classeval", "python"), ("humaneval-x", "java")},
     # DSR: the benchmarks of CodeMind's DSR (codemind/tasks/dsr.py BENCHMARKS), Python
     "dsr": {("humaneval", "python"), ("cruxeval", "python"), ("avatar-latest", "python"), ("classeval", "python")},
 }
@@ -133,7 +134,7 @@ def test_support_matrix_matches_the_task_builders(data_dir):
 
 
 @pytest.mark.parametrize("task,bench,lang", [("der", "cruxeval", "python"), ("input", "codenet", "java"),
-                                             ("sr", "humaneval-x", "java"), ("input", "avatar", "python")])
+                                             ("sr", "codenet", "java"), ("input", "avatar", "python")])
 def test_unsupported_pairs_are_one_line_and_exit_2(data_dir, tmp_path, task, bench, lang):
     out = tmp_path / "run"
     proc = codemind("run", "--benchmark", bench, "--language", lang, "--task", task, "--model", "openai:none",
@@ -195,6 +196,9 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
     assert sum(gt.values()) == rows, (gt, rows)
     runnable = gt.get("ok", 0) + gt.get("label_mismatch", 0)
     first = usage[STAGES[task][0]]
+    if lang == "java" and task in ("der", "sr"):  # Java problems whose tests are not checks are left out
+        untested = [pid for pid, why in first["unusable_programs"].items() if why.startswith(task_base.NO_TESTS)]
+        runnable -= sum(1 for p in progs if p.id in untested and p.inputs)  # (their inputs all run)
     if task in ("ier", "input", "der"):  # one item per input whose ground truth ran (first inputs only)
         assert first["items"] == runnable, (first["items"], gt)
     elif task == "dsr":  # every program with an input that ran (or tests), unless its padding failed
@@ -202,10 +206,13 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
                                                               dsr.REFERENCE_FAILS, task_base.NO_TESTS))
         assert first["items"] == len(progs) - left_out, first
     else:  # SR shows the stated value: only programs without any input are left out (ClassEval: and
-        # methods whose unittest tests cannot be split into checks, or have none)
+        # methods whose unittest tests cannot be split into checks, or have none; Java: and problems
+        # whose tests are not checks)
         left_out = first["reasons"].get(task_base.NO_INPUT, 0)
         if bench == "classeval":
             left_out += first["reasons"].get(task_base.NO_TESTS, 0) + first["reasons"].get(task_base.NO_SHOWN_TEST, 0)
+        elif lang == "java":
+            left_out += first["reasons"].get(task_base.NO_TESTS, 0)
         assert first["items"] == len(progs) - left_out, first
 
     # the task really supports this benchmark
@@ -229,6 +236,11 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
         padding = manifest["dsr_padding"]
         assert padding["padded"] == first["items"] and len(padding["left_out"]) <= 0.02 * len(progs), padding
         assert all(s["correct"] and s["score"] == 1.0 for s in samples), outcomes
+    if lang == "java" and task in ("der", "sr"):  # the server writes the reference: judged correct, every one
+        stages = STAGES[task] if task == "sr" else ["synthesis"]
+        wrong = [(s["stage"], s["program_id"], s["outcome"], s["detail"]) for s in samples
+                 if s["stage"] in stages and not s["correct"]]
+        assert not wrong, wrong[:5]
     # the server answers with the truth where the dataset states it: most answers are right
     right = sum(1 for s in samples if (s["stage"] or task) == STAGES[task][0] and s["correct"])
     assert right >= 0.4 * first["items"] * n, outcomes

@@ -2,6 +2,9 @@
 
 code_hacks.toml    model-written solutions (DER/SR synthesis, judged by `tests`)
 answer_hacks.toml  IER and input-prediction answers (judged by `value`, `cruxeval`)
+java_code_hacks.toml  model-written HumanEval-X Java solutions (Java DER/SR synthesis, judged by
+                   `tests` through judges/java_tests.py; whole answers, no templates:
+                   tests/test_integrity_java.py runs them, benchmarks/integrity.py does not yet)
 
 Templates are filled in one pass over the placeholders named in each file's header; any
 other brace in a template is literal Python. Nothing here runs the code: see

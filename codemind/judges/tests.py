@@ -1,6 +1,7 @@
 """`tests`: is model-written code right? The benchmark's own tests decide, in the judge.
 
-Used by DER and SR synthesis. item.context["tests"] is the benchmark's test code (HumanEval's
+Used by DER and SR synthesis. Java code (HumanEval-X Java) is judged by judges/java_tests.py,
+the same way: the test's calls run in the sandbox, their plain values are compared here. item.context["tests"] is the benchmark's test code (HumanEval's
 check(), MBPP's asserts), item.context["source"] its reference solution. The tests are split
 into checks (judges/testchecks.py): the code runs in the sandbox with the checks' calls, each
 call's result comes back as a plain value, and every assert is then evaluated here
@@ -117,10 +118,14 @@ class TestsJudge(Judge):
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
         out: list[Judgement | None] = [None] * len(cases)
         where = []
+        java = []  # Java code: its tests are split by judges/java_tests.py
         for i, case in enumerate(cases):
             if not case.extracted:
                 outcome = "truncated" if case.finish_reason == "length" else "no_answer"
                 out[i] = Judgement(extracted=None, outcome=outcome, correct=False)
+                continue
+            if case.item.language == "java":
+                java.append(i)
                 continue
             where.append(i)
         if where:
@@ -131,6 +136,13 @@ class TestsJudge(Judge):
             for i, (outcome, detail) in zip(where, run_tests(pairs, lambda jobs: run_cached(sandbox, jobs))):
                 out[i] = Judgement(extracted=cases[i].extracted, outcome=outcome, correct=outcome == "correct",
                                    detail=detail)
+        if java:
+            if sandbox is None:
+                raise RuntimeError("the tests judge needs a sandbox")
+            from codemind.judges.java_tests import judge_java
+
+            for i, judgement in zip(java, judge_java([cases[i] for i in java], sandbox)):
+                out[i] = judgement
         return out  # type: ignore[return-value]
 
 

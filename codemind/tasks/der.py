@@ -32,6 +32,7 @@ from codemind.judges.tests import plan_for, test_job
 from codemind.judges.values import call_outcomes
 from codemind.schema import ExecJob, Execution, Program
 from codemind.tasks.base import NOT_ASKABLE, Stage, StageContext, TaskBuilder, record_usage, usage
+from codemind.tasks import java_synthesis
 from codemind.tasks.ier import IER, RUNNABLE
 from codemind.tasks.summary import per_problem, rate, rate_cell
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
@@ -147,6 +148,8 @@ def consistency(own: list[dict], reference: list[dict]) -> dict:
 def own_program(reference: Program, code: str, sample_index: int) -> Program:
     """The model's correct synthesis as a program with the reference problem's first input.
     Its id names the synthesis sample it came from, so predictions stay attached to it."""
+    if reference.language == "java":
+        return java_synthesis.own_program(reference, code, sample_index)
     return reference.model_copy(update={
         "id": f"{reference.id}@{sample_index}",
         "source": code,
@@ -168,7 +171,11 @@ def checked_against_tests(own: list[Program], truths: dict, references: dict[str
     The test run is the one whose values the judge checked, and it is read back from the
     execution cache (the same job as when it was judged), so no new run of the code decides
     anything. Where the input's call is not among the test's checks (tests run whole by the
-    harness), the prediction is left out with that reason."""
+    harness), the prediction is left out with that reason. Java: tasks/java_synthesis.py."""
+    java = [p for p in own if p.language == "java"]
+    if java:
+        truths = java_synthesis.checked_against_tests(java, truths, references, run_jobs, _unchecked)
+        own = [p for p in own if p.language != "java"]
     jobs, where = [], []
     for p in own:
         ref = references[p.meta["reference_id"]]

@@ -261,6 +261,7 @@ EXTRACTORS.register("codemind-lenient", lazy="codemind.tasks.extract:codemind_le
 EXTRACTORS.register("verbatim", lazy="codemind.tasks.extract:verbatim")
 EXTRACTORS.register("code", lazy="codemind.tasks.code:extract_code")  # DER/SR synthesis answers
 EXTRACTORS.register("dsr-code", lazy="codemind.tasks.code:extract_marked_code")  # DSR answers
+EXTRACTORS.register("java-code", lazy="codemind.tasks.java_synthesis:extract_java_code")  # Java DER/SR
 
 EXACT = frozenset(n for n in EXTRACTORS.names() if "lenient" not in n)
 

@@ -59,7 +59,7 @@ class PromptSpec:
     def template_for(self, program: Program) -> Template:
         for v in self.variants:
             if all(v.get(k) in (None, getattr(program, k)) for k in ("benchmark", "language", "kind")):
-                return _template(self.task, self.id, v["file"])
+                return _template(self.task, self.id, v["file"], v.get("extractor"))
         raise UserError(
             f"prompt '{self.id}' has no template for {program.language} {program.kind} programs of {program.benchmark}"
         )
@@ -91,8 +91,9 @@ def get_prompt(task: str, prompt_id: str) -> PromptSpec:
 
 
 @cache
-def _template(task: str, prompt_id: str, file: str) -> Template:
-    """Templates are immutable package data: read and hash each file once."""
+def _template(task: str, prompt_id: str, file: str, extractor: str | None = None) -> Template:
+    """Templates are immutable package data: read and hash each file once. A variant may name
+    its own extractor (Java code answers: java-code)."""
     meta = _index()[task][prompt_id]
     data = (PROMPT_DIR / file).read_bytes()
     return Template(
@@ -101,7 +102,7 @@ def _template(task: str, prompt_id: str, file: str) -> Template:
         file=file,
         text=data.decode("utf-8"),
         sha256=hashlib.sha256(data).hexdigest(),
-        extractor=meta["extractor"],
+        extractor=extractor or meta["extractor"],
         system=meta.get("system"),
         stop=tuple(meta.get("stop", ())),
         max_tokens=meta.get("max_tokens"),

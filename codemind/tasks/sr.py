@@ -32,6 +32,7 @@ from typing import Iterator, Sequence
 from codemind.schema import Program
 from codemind.tasks import sr_class
 from codemind.tasks.base import Stage, StageContext, TaskBuilder, record_usage, usage
+from codemind.tasks.java_synthesis import mutate_test
 from codemind.tasks.mutate import mutate_assert, rng_for
 from codemind.tasks.summary import difference_cell, paired_difference, per_problem, rate, rate_cell
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
@@ -83,8 +84,11 @@ class SR(TaskBuilder):
         tests = {p.id: test_of(p) for p in programs}
         mutations = {}
         for p in programs:
-            mutate = sr_class.mutate_test if sr_class.is_class_method(p) else mutate_assert
-            m = mutate(tests[p.id], rng_for(ctx.seed, p.benchmark, p.id))
+            rng = rng_for(ctx.seed, p.benchmark, p.id)
+            if sr_class.is_class_method(p):
+                m = sr_class.mutate_test(tests[p.id], rng)
+            else:
+                m = mutate_test(p, rng) if p.language == "java" else mutate_assert(tests[p.id], rng)
             if m:
                 mutations[p.id] = {"test": tests[p.id], "misleading": m[0], "original": m[1], "mutated": m[2]}
         ctx.manifest_extra["sr_mutations"] = {

@@ -21,7 +21,12 @@ SYNTHESIS_JUDGE = "tests"
 
 
 def shown_test(program: Program, truth_expected: str | None) -> str | None:
-    """`assert CALL == EXPECTED` for the program's first input, or None if it has none."""
+    """`assert CALL == EXPECTED` for the program's first input, or None if it has none (Java:
+    the test's first check as an assertion, tasks/java_synthesis.py)."""
+    if program.language == "java":
+        from codemind.tasks import java_synthesis
+
+        return java_synthesis.shown_test(program)
     if not program.inputs or not program.inputs[0].call:
         return None
     inp = program.inputs[0]
@@ -36,6 +41,10 @@ def first_truth(program: Program, truths: dict[tuple[str, int], Truth]) -> Truth
 
 def static_problem(program: Program) -> str | None:
     """Why no synthesis stage can use this program, whatever its ground truth."""
+    if program.language == "java":
+        from codemind.tasks import java_synthesis
+
+        return java_synthesis.static_problem(program)
     if program.language != "python":
         return f"{NOT_PYTHON}: {program.language}"
     if program.kind != "function":
@@ -51,6 +60,10 @@ def synthesis_problem(program: Program, truths: dict[tuple[str, int], Truth], ne
     """Why a synthesis stage that shows the first input's test cannot use this program (None:
     it can). `needs_run`: the first input's ground truth must also have run (DER asks for the
     output of that input)."""
+    if program.language == "java":
+        from codemind.tasks import java_synthesis
+
+        return java_synthesis.synthesis_problem(program, truths, needs_run)
     why = static_problem(program)
     if why:
         return why
@@ -89,4 +102,6 @@ def record_test_coverage(ctx, items: list[Item]) -> None:
     into checks, or run whole by the test harness (with the reason)."""
     from codemind.judges.tests import test_coverage
 
+    if items and items[0].language == "java":
+        from codemind.judges.java_tests import java_test_coverage as test_coverage
     ctx.manifest_extra["test_checks"] = test_coverage({i.program_id: i.context for i in items})

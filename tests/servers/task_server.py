@@ -6,7 +6,8 @@ from executing anything, so a request costs a regex and a dict lookup:
 
 - synthesis (DER, SR with/without/misleading test): the reference solution of the problem
   whose spec the prompt shows, in a ```python fence (so DER's later stages have items); for a
-  class's method (ClassEval) the published class;
+  class's method (ClassEval) the published class; for HumanEval-X Java the reference `Solution`
+  class (without its printing Main) in a ```java fence;
 - output prediction of a function program (CRUXEval-style `assert CALL == ??` prompts,
   Python): the dataset's label for that call, as an [ANSWER] block;
 - output prediction of a function program (CodeMind's prompts, paper-era and latest): the
@@ -55,6 +56,8 @@ LATEST_STDIN_Q = re.compile(r".*Consider the following code\n(.*)\n\[Question\]\
 DIRECT_STDIN_Q = re.compile(r".*\[PROGRAM\]\n(.*)\n\[/PROGRAM\]\n\[STDIN\]\n(.*)\n\[/STDIN\]\n<<<Output>>>\n?\Z",
                             re.S)
 FALLBACK_CODE = "def f(*args):\n    return 0"
+FALLBACK_JAVA = "class Solution {\n}"
+JAVA_MAIN = "\n\npublic class Main {"
 
 
 def _key(code: str) -> str:
@@ -78,7 +81,10 @@ class TaskScript:
         self.programs += programs
         for p in programs:
             spec = (p.meta.get("spec") or "").strip("\n")
-            if spec:
+            if spec and p.language == "java":  # HumanEval-X Java: the Solution class, without the printing Main
+                cut = p.source.rfind(JAVA_MAIN)
+                self.solutions.setdefault(spec, p.source[:cut] if cut > 0 else p.source)
+            elif spec:
                 self.solutions.setdefault(spec, p.source)
             if p.meta.get("skeleton"):  # a class's method (ClassEval): the class as published
                 self.solutions.setdefault(p.meta["skeleton"].strip("\n"), p.meta["class_source"])
@@ -107,6 +113,10 @@ class TaskScript:
             code = self.solutions.get(m.group(1).strip("\n"))
             self._count("synthesis" if code is not None else "synthesis-fallback")
             return f"Here is the function:\n```python\n{code or FALLBACK_CODE}\n```"
+        if m and "write a Java class" in prompt:
+            code = self.solutions.get(m.group(1).strip("\n"))
+            self._count("synthesis-java" if code is not None else "synthesis-java-fallback")
+            return f"Here is the class:\n```java\n{code or FALLBACK_JAVA}\n```"
         m = INPUT_Q.match(prompt)
         if m:
             code, name, output = m.groups()
