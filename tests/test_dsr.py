@@ -275,7 +275,7 @@ def test_full_benchmarks_pad_verified_and_score_100(data_dir, tmp_path, bench):
     assert padding["padded"] == usage["used"] == len(samples)
     assert len(padding["left_out"]) <= 0.02 * len(progs), padding["left_out"]
     assert all(why.startswith(NOT_PADDED) for why in padding["left_out"].values())
-    # ClassEval: 50 methods' unittest tests cannot be split into checks, 17 reference classes fail them
+    # ClassEval: 50 methods' unittest tests cannot be split into checks, 12 reference classes fail them
     assert usage["used"] >= (0.8 if bench == "classeval" else 0.95) * len(progs), usage["reasons"]
     assert dsr["s_dsr"]["score"] == 1.0, [(s["program_id"], s["detail"]) for s in samples if not s["correct"]]
     print(f"\nDSR full {bench}: {len(progs)} programs, {usage['used']} padded and verified "

@@ -76,8 +76,8 @@ REASONS = {task_base.NO_INPUT, task_base.NOT_RUN, task_base.NOT_FUNCTION, task_b
 # programs each) is most of this module's time.
 SAMPLES = {"humaneval": 2}  # more than one sample per item somewhere; 1 elsewhere (cost)
 MIN_USED = 0.85  # share of a benchmark's programs a supported task must use
-# DSR on ClassEval uses 333 of 400: 50 methods' unittest tests cannot be split into checks (as
-# for SR) and 17 reference classes fail their own tests in the sandbox (6 need gensim)
+# DSR on ClassEval uses about 338 of 400: 50 methods' unittest tests cannot be split into checks
+# (as for SR) and 12 reference classes fail their own tests in the sandbox (6 need gensim)
 MIN_USED_OF = {("dsr", "classeval"): 0.8}
 
 TIMES: list[tuple[str, float, int, str]] = []  # (run, seconds, items, note)
