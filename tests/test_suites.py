@@ -165,6 +165,41 @@ def test_paper_table_cells_are_each_tasks_own_summary_per_benchmark_and_over_all
     assert a["R_SR"] is None and b["R_SR"] == every["R_SR"] == pytest.approx(0.5 * 2.718281828459045 ** 0.5)
 
 
+@pytest.mark.docker
+def test_codemind_latest_suite_end_to_end_with_its_paper_table(data_dir, tmp_path):
+    """The latest paper's suite (IER with the HEAD prompts, SR, DSR on Avatar, ClassEval,
+    CRUXEval, HumanEval) completes with --limit against the scripted server (which answers
+    with labels, reference solutions and the unpadded originals), and the report prints its
+    table: R_IER, R_SR and S_DSR per benchmark, each the task's own summary."""
+    from servers.task_server import TaskScript, TaskServer
+
+    need_docker()
+    suite = load_suite("codemind-latest")
+    script = TaskScript()
+    for name in suite.evals:
+        spec = load_eval(name)
+        script.add(BENCHMARKS.get(spec.benchmark)(language=spec.language, name=spec.benchmark).load())
+    out = tmp_path / "latest"
+    with TaskServer(script) as url:
+        proc = codemind("run", "--suite", "codemind-latest", "--model", "openai:scripted-latest", "--base-url", url,
+                        "--limit", "3", "--out", out, "--json", env={"OPENAI_API_KEY": "x"}, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not script.unknown, script.unknown[:1]
+    assert {"dsr", "synthesis", "output-function", "output-stdin"} <= set(script.kinds), script.kinds
+    report = json.loads(proc.stdout)
+    assert json.loads((out / "suite.json").read_text())["status"] == {e: "done" for e in suite.evals}
+    (table,) = report["tables"]
+    rows = {r["benchmark"]: r for r in table["rows"]}
+    assert set(rows) == {"avatar-latest", "classeval", "cruxeval", "humaneval", "all"}
+    for bench in ("classeval", "cruxeval", "humaneval"):  # the server answers these from executed-true labels
+        assert rows[bench]["S_DSR"] == 1.0 and rows[bench]["R_IER"] > 0, rows[bench]
+    assert rows["avatar-latest"]["S_DSR"] == 1.0
+    assert rows["humaneval"]["R_SR"] == rows["classeval"]["R_SR"] == 1.0  # all pass without a test: e^0
+    assert rows["cruxeval"]["R_SR"] is None and rows["avatar-latest"]["R_SR"] is None  # no spec: no SR
+    text = codemind("report", out)
+    assert text.returncode == 0 and "R_IER" in text.stdout and "S_DSR" in text.stdout and "R_SR" in text.stdout
+
+
 def _lines(path):
     return path.read_bytes().splitlines(keepends=True) if path.exists() else []
 
