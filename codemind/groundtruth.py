@@ -48,6 +48,12 @@ def job_for(program: Program, inp: TestInput) -> ExecJob:
     return ExecJob(language=program.language, source=program.source, call=inp.call, stdin=inp.stdin or "")
 
 
+def job_count(programs: Sequence[Program]) -> int:
+    """How many executions execute_ground_truth runs for these programs (a progress bar's total):
+    one per input, plus the determinism probes of programs that ask for them."""
+    return sum(len(p.inputs) * (1 + (len(PROBE_ZONES) if p.meta.get("determinism_probe") else 0)) for p in programs)
+
+
 def execute_ground_truth(
     programs: Sequence[Program],
     sandbox,

@@ -250,7 +250,7 @@ class Plan:
 
 
 def _execute(plan: Plan, progress: Progress) -> RunResult:
-    from codemind.groundtruth import execute_ground_truth
+    from codemind.groundtruth import execute_ground_truth, job_count
 
     config, store = plan.config, plan.store
     executed: list[Program] = []  # every program whose ground truth ran: what programs.jsonl records
@@ -258,7 +258,7 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
 
         def execute(programs: list[Program], label: str = "ground truth") -> dict:
             executed.extend(programs)
-            with progress.task(label, total=sum(len(p.inputs) for p in programs)) as advance:
+            with progress.task(label, total=job_count(programs)) as advance:
                 truths = execute_ground_truth(programs, sandbox, use_cache=not config.no_cache, progress=advance)
             return {(t.program_id, t.input_index): t for t in truths}
 
