@@ -341,16 +341,3 @@ def judge_java(cases: list, sandbox) -> list[Judgement]:
         outcome, detail = java_verdict(plan, ex)
         out[i] = Judgement(extracted=cases[i].extracted, outcome=outcome, correct=outcome == "correct", detail=detail)
     return out  # type: ignore[return-value]
-
-
-def java_test_coverage(contexts: dict[str, dict]) -> dict:
-    """test_coverage's Java form for the run manifest (every Java problem a task uses is checks)."""
-    harness, checks = {}, 0
-    for pid, context in contexts.items():
-        plan = plan_java_tests(context["tests"])
-        if plan.complete:
-            checks += len(plan.checks)
-        else:
-            harness[pid] = plan.reason
-    return {"problems": len(contexts), "as_checks": len(contexts) - len(harness), "checks": checks,
-            "run_whole": len(harness), "run_whole_problems": harness}

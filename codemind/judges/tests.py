@@ -73,25 +73,32 @@ def test_job(code: str, context: dict) -> ExecJob:
                    calls=[HARNESS_CALL], limits=LIMITS)
 
 
-def test_coverage(contexts: dict[str, dict]) -> dict:
+def test_coverage(contexts: dict[str, dict], language: str = "python") -> dict:
     """How the tests of these problems (id -> item context) are judged, for the run manifest:
     split into checks (decided in the judge) or run whole by the harness, and why."""
     harness = {}
     checks = 0
     for pid, context in contexts.items():
-        if context.get("class_name"):
-            uplan = plan_unittest(context["tests"] or "")
-            checks += len(uplan.assertions)
-            if not uplan.complete:
-                harness[pid] = uplan.reason
-            continue
-        plan = plan_for(context)
-        if plan.complete:
-            checks += len(plan.checks)
-        else:
-            harness[pid] = plan.reason
+        n, reason = _plan_size(context, language)
+        checks += n
+        if reason is not None:
+            harness[pid] = reason
     return {"problems": len(contexts), "as_checks": len(contexts) - len(harness), "checks": checks,
             "run_whole": len(harness), "run_whole_problems": harness}
+
+
+def _plan_size(context: dict, language: str) -> tuple[int, str | None]:
+    """(checks decided in the judge, why the tests are not all checks or None) for one problem."""
+    if language == "java":
+        from codemind.judges.java_tests import plan_java_tests
+
+        jplan = plan_java_tests(context["tests"])
+        return (len(jplan.checks), None) if jplan.complete else (0, jplan.reason)
+    if context.get("class_name"):
+        uplan = plan_unittest(context["tests"] or "")
+        return len(uplan.assertions), None if uplan.complete else uplan.reason
+    plan = plan_for(context)
+    return (len(plan.checks), None) if plan.complete else (0, plan.reason)
 
 
 def run_tests(pairs: Sequence[tuple[str, dict]],

@@ -88,18 +88,26 @@ def mutate_assert(source: str, rng: random.Random) -> tuple[str, str, str] | Non
             value = ast.literal_eval(node)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return None
+    new = mutated_repr(value, rng)
+    if new is None:
+        return None
+    segment = ast.get_source_segment(text, node)
+    start = _offset(text, node.lineno, node.col_offset)
+    end = _offset(text, node.end_lineno, node.end_col_offset)
+    return text[:start] + new + text[end:], segment or "", new
+
+
+def _offset(text: str, lineno: int, col: int) -> int:
+    lines = text.splitlines(keepends=True)
+    return sum(len(line) for line in lines[: lineno - 1]) + len(lines[lineno - 1].encode()[:col].decode())
+
+
+def mutated_repr(value, rng: random.Random) -> str | None:
+    """The repr of a mutation of ``value`` that really differs from it; None when it has none."""
     try:
         mutated = mutate_value(value, rng)
     except ValueError:
         return None
     if mutated == value and type(mutated) is type(value):
         return None
-    segment = ast.get_source_segment(text, node)
-    start = _offset(text, node.lineno, node.col_offset)
-    end = _offset(text, node.end_lineno, node.end_col_offset)
-    return text[:start] + repr(mutated) + text[end:], segment or "", repr(mutated)
-
-
-def _offset(text: str, lineno: int, col: int) -> int:
-    lines = text.splitlines(keepends=True)
-    return sum(len(line) for line in lines[: lineno - 1]) + len(lines[lineno - 1].encode()[:col].decode())
+    return repr(mutated)

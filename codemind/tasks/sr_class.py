@@ -22,7 +22,7 @@ import random
 from codemind.judges.unittest_checks import ASSERTS, plan_unittest
 from codemind.schema import Item, Program
 from codemind.tasks.base import NO_SHOWN_TEST, NO_TESTS, TaskBuilder
-from codemind.tasks.mutate import mutate_value
+from codemind.tasks.mutate import mutated_repr
 
 WITH_TEST, NO_TEST = "classeval-with-test", "classeval-no-test"
 _OPPOSITE = {"assertTrue": "assertFalse", "assertFalse": "assertTrue", "assertIsNone": "assertIsNotNone",
@@ -102,14 +102,10 @@ def mutate_test(test: str, rng: random.Random) -> tuple[str, str, str] | None:
         arg = _literal_arg(call)
         if arg is None:
             return None
-        value = ast.literal_eval(arg)
-        try:
-            mutated = mutate_value(value, rng)
-        except ValueError:
+        new = mutated_repr(ast.literal_eval(arg), rng)
+        if new is None:
             return None
-        if mutated == value and type(mutated) is type(value):
-            return None
-        node, new = arg, repr(mutated)
+        node = arg
     old = ast.get_source_segment(test, node) or ""
     start, end = _offset(test, node.lineno, node.col_offset), _offset(test, node.end_lineno, node.end_col_offset)
     return test[:start] + new + test[end:], old, new

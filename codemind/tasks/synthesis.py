@@ -102,6 +102,5 @@ def record_test_coverage(ctx, items: list[Item]) -> None:
     into checks, or run whole by the test harness (with the reason)."""
     from codemind.judges.tests import test_coverage
 
-    if items and items[0].language == "java":
-        from codemind.judges.java_tests import java_test_coverage as test_coverage
-    ctx.manifest_extra["test_checks"] = test_coverage({i.program_id: i.context for i in items})
+    language = items[0].language if items else "python"
+    ctx.manifest_extra["test_checks"] = test_coverage({i.program_id: i.context for i in items}, language)
