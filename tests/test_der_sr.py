@@ -21,6 +21,7 @@ from codemind.judges.tests import TestsJudge
 from codemind.tasks.code import extract_code
 from codemind.tasks.mutate import mutate_assert, mutate_value, rng_for
 from codemind.tasks.sr import SR
+from codemind.tasks.summary import per_problem
 from codemind.schema import Item, Prompt
 from codemind.store.rundir import RunDir
 
@@ -121,6 +122,11 @@ def test_r_sr_by_hand():
     assert r["r_sr"] == pytest.approx(0.25 * math.exp(0.5))
     assert SR().summary_cells(SR().summarize(rows))["R_SR"] == f"{0.25 * math.exp(0.5):.3f}"
     assert SR().summarize([])["r_sr"]["r_sr"] is None
+    # ClassEval ids hold '@' themselves: each method is its own problem (DER's own programs, <id>@<n>, are not)
+    methods = [{**r, "benchmark": "classeval", "program_id": f"ClassEval_0@A.{r['program_id']}"} for r in rows]
+    assert SR().summarize(methods)["r_sr"]["total"] == 4
+    own = [{**r, "program_id": f"ClassEval_0@A.m@{i}"} for i, r in enumerate(rows[:2])]
+    assert len(per_problem(own)) == 1
 
 
 def test_input_prediction(data_dir, tmp_path):

@@ -3,16 +3,19 @@
 seeded bootstrap interval, and the text the summary table shows for each.
 
 Samples here are rows of samples.jsonl as the report reads them (dicts). A model-written
-program (DER's ``<id>@<sample>``) counts as its problem ``<id>``.
+program (DER's ``<id>@<sample index>``) counts as its problem ``<id>``; only a numeric suffix is
+cut, since benchmark ids may hold ``@`` themselves (ClassEval's ``ClassEval_0@Class.method``).
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections import defaultdict
 from typing import Iterable
 
 BOOTSTRAP = 2000
+OWN_PROGRAM = re.compile(r"@\d+$")  # DER's model-written program: <problem id>@<sample index>
 
 
 def rate(flags: Iterable[bool]) -> dict:
@@ -26,7 +29,7 @@ def rate(flags: Iterable[bool]) -> dict:
 
 
 def problem(sample: dict) -> str:
-    return f"{sample['benchmark']}/{sample['program_id'].split('@')[0]}"
+    return f"{sample['benchmark']}/{OWN_PROGRAM.sub('', sample['program_id'])}"
 
 
 def per_problem(samples: Iterable[dict]) -> dict[str, float]:
