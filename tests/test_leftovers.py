@@ -45,7 +45,8 @@ def _containers(pid: int) -> list[str]:
     from codemind.sandbox.docker import LABEL
 
     client = docker.from_env()
-    return [c.id for c in client.containers.list(all=True, filters={"label": f"{LABEL}.pid={pid}"})]
+    # sparse: no inspect per container, which races with a worker being removed
+    return [c.id for c in client.containers.list(all=True, sparse=True, filters={"label": f"{LABEL}.pid={pid}"})]
 
 
 def _lines(path: Path) -> list[dict]:

@@ -209,8 +209,10 @@ def _remove(client, ids: list[str]) -> None:
 def remove_stale(client, everything: bool = False) -> int:
     """Remove worker containers left by dead processes on this host (or all, if asked)."""
     n = 0
-    for c in client.containers.list(all=True, filters={"label": f"{LABEL}=worker"}):
-        labels = c.labels or {}
+    # sparse: the listing's own fields, no inspect per container (one that another process
+    # removes between the listing and its inspect would raise NotFound)
+    for c in client.containers.list(all=True, sparse=True, filters={"label": f"{LABEL}=worker"}):
+        labels = c.attrs.get("Labels") or {}
         pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
         mine_alive = labels.get(f"{LABEL}.host") == _HOST and pid and pid_alive(pid)
         if everything or not mine_alive:
