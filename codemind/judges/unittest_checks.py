@@ -98,10 +98,6 @@ class UnittestPlan:
         return list(dict(self.top).get(case, ()))
 
 
-def is_unittest(tests: str) -> bool:
-    return "unittest.TestCase" in tests or "(TestCase)" in tests
-
-
 class _Incomplete(Exception):
     pass
 

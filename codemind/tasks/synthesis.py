@@ -93,10 +93,6 @@ def synthesis_item(builder: TaskBuilder, program: Program, prompt_id: str, stage
     return item.model_copy(update={"context": {**item.context, "shown_test": test}})
 
 
-def synthesizable(program: Program) -> bool:
-    return static_problem(program) is None
-
-
 def record_test_coverage(ctx, items: list[Item]) -> None:
     """Say in the run manifest how each problem's tests are judged (judges/tests.py): split
     into checks, or run whole by the test harness (with the reason)."""
