@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Evaluate how well language models reason about code (CodeMind).",
 )
-data_app = typer.Typer(no_args_is_help=True, help="Benchmark data: verify ground truth.")
+data_app = typer.Typer(no_args_is_help=True, help="Benchmark data: verify ground truth, survey program variants.")
 app.add_typer(data_app, name="data")
 
 
@@ -78,6 +78,9 @@ def run(
         None, help="first (default) or all inputs per program, or codemind: the CodeMind paper's own items"
     ),
     extraction: Optional[str] = typer.Option(None, help="auto (default), exact or lenient answer extraction"),
+    variant: Optional[List[str]] = typer.Option(
+        None, "--variant", help="program variants to ask besides the originals, comma-separated or repeated "
+                                "(rename, loop, mutant-operator, ...: codemind data variants --help)"),
     sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
     workers: Optional[int] = typer.Option(None, help="sandbox workers (default: one per core)"),
     max_concurrency: int = typer.Option(16, help="concurrent API requests"),
@@ -97,7 +100,7 @@ def run(
     rest = dict(model=model, model_args=parse_options(model_arg or [], "--model-arg") or None, base_url=base_url, api_key_env=api_key_env, endpoint=endpoint, limit=limit,
                 samples=samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
                 sandbox=sandbox, workers=workers, max_concurrency=max_concurrency, data_dir=data_dir,
-                no_cache=no_cache)
+                no_cache=no_cache, variants=_names(variant))
     progress = Progress(enabled=not as_json)
     try:
         if eval_names or suite:
@@ -111,6 +114,13 @@ def run(
         print("interrupted: every judged sample is saved; rerun the same command to continue", file=sys.stderr)
         raise typer.Exit(130)
     _finish_run(result, as_json)
+
+
+def _names(values: list[str] | None) -> list[str] | None:
+    """Repeated and comma-separated option values as one list (None: not given)."""
+    if not values:
+        return None
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
 
 
 def _finish_run(result, as_json: bool) -> None:
@@ -323,6 +333,44 @@ def data_verify(
     else:
         keys = ("items", "ok", "label_mismatch", "does_not_run", "excluded", "seconds")
         print("  ".join(f"{k}={result[k]}" for k in keys if k in result))
+
+
+@data_app.command("variants")
+def data_variants(
+    benchmark: str = typer.Argument(..., help="a benchmark name, or file:PATH (your own programs)"),
+    language: str = typer.Option("python"),
+    kind: Optional[List[str]] = typer.Option(None, "--kind", help="variant kinds, comma-separated or repeated "
+                                             "(default: every kind with a transform for the language)"),
+    inputs: str = typer.Option("first", help="first or all inputs per program"),
+    seed: int = typer.Option(0),
+    limit: Optional[int] = typer.Option(None, help="first N programs only"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="execute everything again"),
+    sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
+    data_dir: Optional[Path] = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Make every variant of a benchmark's programs, check each by execution, and count per
+    kind the programs tried, kept and dropped (and why)."""
+    from codemind.ui import Progress
+    from codemind.variants.build import survey
+
+    if language not in ("python", "java"):
+        raise UserError(f"unknown --language '{language}' (python or java)")
+    if inputs not in ("first", "all"):
+        raise UserError(f"unknown --inputs '{inputs}' (first or all)")
+    if limit is not None and limit < 1:
+        raise UserError("--limit must be at least 1")
+    result = survey(benchmark, language, _names(kind), inputs=inputs, seed=seed, data_dir=data_dir,
+                    sandbox_kind=sandbox, use_cache=not no_cache, limit=limit, progress=Progress(enabled=not as_json))
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{benchmark} ({language}): {result['programs']} programs, {result['seconds']} s")
+    for name, r in result["kinds"].items():
+        share = "-" if r["kept_share"] is None else f"{100 * r['kept_share']:.1f}%"
+        why = ", ".join(f"{k} {v}" for k, v in r["reasons"].items())
+        print(f"  {name:<18} {r['behaviour']:<8} tried {r['tried']:>5}  kept {r['kept']:>5} ({share})"
+              + (f"  dropped: {why}" if why else ""))
 
 
 def main() -> None:

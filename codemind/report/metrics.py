@@ -153,7 +153,8 @@ def _group_values(sample: dict, keys: Sequence[str]) -> list[tuple]:
 def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_boot: int = 2000) -> dict:
     """What `codemind report` prints: ``metrics`` and ``outcomes`` (docs/architecture.md), plus
     ``comparisons`` (paired, every two runs on the same task) when there are several runs and
-    ``constructs`` (with vs without each construct) when grouping by construct."""
+    ``constructs`` (with vs without each construct) when grouping by construct, and
+    ``variants`` (each variant against its original, item by item) for runs with --variant."""
     from codemind.report.compare import comparisons, construct_effects
 
     by = list(by)
@@ -162,6 +163,8 @@ def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_
         by = ["model", *by]
     if "stage" not in by and any(s.get("stage") for s in samples):
         by = [*by, "stage"]  # the stages of a multi-stage task are different questions
+    if "variant" not in by and any(s.get("variant") for s in samples):
+        by = [*by, "variant"]  # a variant is another program (its row: none = the benchmark's own)
     result = metrics(samples, by=by, seed=seed, n_boot=n_boot)
     from codemind.report.tasks_summary import summarize, wanted
 
@@ -171,4 +174,9 @@ def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_
         result["comparisons"] = comparisons(samples, seed=seed, n_boot=n_boot)
     if "construct" in by:
         result["constructs"] = construct_effects(samples, seed=seed, n_boot=n_boot)
+    from codemind.report.variants import variant_report
+
+    variants = variant_report(samples, seed=seed, n_boot=n_boot)
+    if variants is not None:
+        result["variants"] = variants
     return result

@@ -17,11 +17,15 @@ def _rows(result: dict) -> tuple[list[str], list[list[str]]]:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(m["outcomes"].items(), key=lambda kv: -kv[1]))
         extra = [str(m["programs"]), _ci(*m["ci_cluster"])] if "ci_cluster" in m else (["", ""] if clustered else [])
         rows.append(
-            [m["benchmark"], m["language"], m["task"], *(str(m["group"].get(k, "")) for k in group_keys),
+            [m["benchmark"], m["language"], m["task"], *(_group_cell(k, m["group"].get(k, "")) for k in group_keys),
              str(m["n"]), str(m["correct"]), f"{100 * m['accuracy']:.2f}",
              f"[{100 * m['ci_low']:.1f}, {100 * m['ci_high']:.1f}]", *extra, outcomes]
         )
     return head, rows
+
+
+def _group_cell(key: str, value) -> str:
+    return "original" if key == "variant" and value is None else str(value)
 
 
 def render(result: dict, fmt: str = "table") -> str:
@@ -107,6 +111,45 @@ def effect_rows(effects: list[dict]) -> tuple[list[str], list[list[str]]]:
     return head, rows
 
 
+def variant_rows(comparisons: list[dict]) -> tuple[list[str], list[list[str]]]:
+    from codemind.store.load import model_label
+
+    head = ["model", "benchmark", "language", "task", "variant", "keeps?", "pairs", "acc original", "acc variant",
+            "diff (pp)", "95% CI (pp)", "McNemar orig only / var only", "p exact", "answers = original output"]
+    rows = []
+    for c in comparisons:
+        mc, mem = c["mcnemar"], c.get("memory")
+        task = c["task"] + (f":{c['stage']}" if c.get("stage") else "")
+        rows.append([model_label(c.get("model")), c["benchmark"], c["language"], task, c["variant"],
+                     {"same": "same", "changed": "mutant"}.get(c["behaviour"] or "", "?"), str(c["pairs"]),
+                     _pct(c["acc_original"]), _pct(c["acc_variant"]), f"{100 * c['diff']:+.1f}",
+                     _pp(c["ci_low"], c["ci_high"]), f"{mc['only_a']} / {mc['only_b']}", f"{mc['p_exact']:.3g}",
+                     f"{_pct(mem['share'])} {_ci(mem['ci_low'], mem['ci_high'])}" if mem else ""])
+    return head, rows
+
+
+def robust_rows(robust: list[dict]) -> tuple[list[str], list[list[str]]]:
+    from codemind.store.load import model_label
+
+    head = ["model", "benchmark", "language", "task", "items", "acc original", "robust accuracy", "95% CI",
+            "variants per item"]
+    return head, [[model_label(r.get("model")), r["benchmark"], r["language"], r["task"] + (f":{r['stage']}" if r.get("stage") else ""),
+                   str(r["items"]), _pct(r["acc_original"]), _pct(r["robust_accuracy"]), _ci(r["ci_low"], r["ci_high"]),
+                   str(r["variants_per_item"])] for r in robust]
+
+
+def variant_parts(variants: dict, fmt: str) -> list[str]:
+    """The two variant tables (report/variants.py): each variant against its original, and robust accuracy."""
+    head, rows = variant_rows(variants["comparisons"])
+    parts = [table_text(head, rows, fmt, "Variants vs their originals, item by item (mutants: share of answers "
+                                         "that give the original program's output)")]
+    if variants["robust"]:
+        head, rows = robust_rows(variants["robust"])
+        parts.append(table_text(head, rows, fmt, "Robust accuracy: right on the original and on every "
+                                                 "behaviour-keeping variant"))
+    return parts
+
+
 def table_text(head: list[str], rows: list[list[str]], fmt: str, title: str = "") -> str:
     """One table as Markdown or a rich terminal table."""
     if fmt == "md":
@@ -149,4 +192,6 @@ def render_report(result: dict, fmt: str = "table") -> str:
         head, rows = effect_rows(result["constructs"])
         parts.append(table_text(head, rows, fmt, "With vs without each construct (CI of the difference: "
                                                  "bootstrap over programs)"))
+    if result.get("variants"):
+        parts += variant_parts(result["variants"], fmt)
     return "\n\n".join(parts)

@@ -24,6 +24,7 @@ from codemind.report.metrics import load_samples, metrics
 def suite_report(path: Path, seed: int = 0, n_boot: int = 2000) -> dict:
     from codemind.report.compare import construct_effects
     from codemind.report.tasks_summary import summarize
+    from codemind.report.variants import variant_report
 
     record = read_record(path)
     if record is None:
@@ -36,10 +37,12 @@ def suite_report(path: Path, seed: int = 0, n_boot: int = 2000) -> dict:
     for s in samples:
         s["eval"] = name_of.get(s["run"], s["run"])
         s.setdefault("stage", None)
-    ier = [s for s in samples if s["task"] == "ier"]
+    ier = [s for s in samples if s["task"] == "ier" and not s.get("variant")]  # constructs: the programs as published
     pooled = [{**s, "run": "ier"} for s in ier]  # effects over every IER evaluation at once
     order = {e: i for i, e in enumerate(record.evals)}
-    grouped = metrics(samples, by=["eval", "stage"], seed=seed, n_boot=n_boot)
+    for s in samples:
+        s.setdefault("variant", None)
+    grouped = metrics(samples, by=["eval", "stage", "variant"], seed=seed, n_boot=n_boot)
     rows = grouped["metrics"]
     rows.sort(key=lambda m: order.get(m["group"]["eval"], len(order)))  # the suite's order
     return {
@@ -52,6 +55,7 @@ def suite_report(path: Path, seed: int = 0, n_boot: int = 2000) -> dict:
         "tables": [paper_table(t, samples) for t in record.tables],
         "constructs": metrics(ier, by=["eval", "construct"], seed=seed, n_boot=n_boot)["metrics"] if ier else [],
         "construct_effects": construct_effects(pooled, seed=seed, n_boot=n_boot) if ier else [],
+        **({"variants": v} if (v := variant_report(samples, seed=seed, n_boot=n_boot)) else {}),
     }
 
 
@@ -95,11 +99,14 @@ def render_suite(result: dict, fmt: str = "table") -> str:
 
     parts = [f"Suite {result['suite']}, model {result['model']}"]
     status = [[e["name"], e["status"]] for e in result["evals"] if e["status"] != "done"]
-    head = ["evaluation", "task", "benchmark", "language", "stage", "n", "correct", "accuracy", "95% CI"]
+    variants = any(m["group"].get("variant") for m in result["metrics"])
+    head = ["evaluation", "task", "benchmark", "language", "stage", *(["variant"] if variants else []), "n",
+            "correct", "accuracy", "95% CI"]
     rows = []
     for m in result["metrics"]:
         lo, hi = m["ci_cluster"] if "ci_cluster" in m else (m["ci_low"], m["ci_high"])
         rows.append([m["group"]["eval"], m["task"], m["benchmark"], m["language"], str(m["group"]["stage"] or ""),
+                     *([str(m["group"].get("variant") or "")] if variants else []),
                      str(m["n"]), str(m["correct"]), _pct(m), _ci(lo, hi)])
     parts.append(table_text(head, rows, fmt, "Per evaluation: accuracy (%) with 95% CI (by program where a "
                                              "program has several samples)"))
@@ -123,4 +130,8 @@ def render_suite(result: dict, fmt: str = "table") -> str:
         head, rows = effect_rows(result["construct_effects"])
         parts.append(table_text(head, rows, fmt, "IER with vs without each construct, all IER evaluations pooled "
                                                  "(CI of the difference: bootstrap over programs)"))
+    if result.get("variants"):
+        from codemind.report.render import variant_parts
+
+        parts += variant_parts(result["variants"], fmt)
     return "\n\n".join(parts)

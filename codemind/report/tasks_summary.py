@@ -30,9 +30,12 @@ def wanted(samples: list[dict]) -> bool:
 
 
 def summarize(samples: list[dict]) -> list[dict]:
-    """One entry per model (or run): {"model": ..., <task>: that task's summarize(), ...}."""
+    """One entry per model (or run): {"model": ..., <task>: that task's summarize(), ...}, over
+    the samples of the benchmark's own programs (a variant's are compared in report/variants.py)."""
     by_model: dict[str, list[dict]] = defaultdict(list)
     for s in samples:
+        if s.get("variant"):  # the benchmark's own programs only (variants: report/variants.py)
+            continue
         by_model[str(s.get("model") or s.get("run"))].append(s)
     return [_model_summary(model, rows) for model, rows in sorted(by_model.items())]
 
@@ -40,7 +43,7 @@ def summarize(samples: list[dict]) -> list[dict]:
 def task_summary(name: str, samples: list[dict]) -> dict | None:
     """The registered task's summarize() of these samples; None for a task the registry does not know."""
     task = _task(name)
-    return None if task is None else task.summarize(samples)
+    return None if task is None else task.summarize([s for s in samples if not s.get("variant")])
 
 
 def _model_summary(model: str, rows: list[dict]) -> dict:

@@ -88,7 +88,7 @@ def _schema():
         ("item_key", s), ("benchmark", s), ("language", s), ("task", s), ("program_id", s), ("input_index", i),
         ("prompt_id", s), ("prompt_hash", s), ("sample_index", i), ("raw", s), ("extracted", s), ("expected", s),
         ("outcome", s), ("correct", b), ("detail", s), ("ground_truth", s), ("finish_reason", s), ("latency", f),
-        ("judge_seconds", f), ("score", f),
+        ("judge_seconds", f), ("score", f), ("variant", s),
     ])
 
 

@@ -184,6 +184,9 @@ class StageContext:
     # the run's judge compares with the dataset's labels (Judge.uses_label): a task that can
     # (TaskBuilder.asks_on_label) also asks labelled inputs whose ground truth did not run
     label_judge: bool = False
+    # --variant: make and check the variants of programs made during the run (DER's own code):
+    # (programs, their truths, the manifest key for the counts) -> (kept variants, their truths)
+    variants: Callable[[list[Program], dict, str], tuple[list[Program], dict]] | None = None
 
 
 class TaskBuilder(ABC):
@@ -292,6 +295,7 @@ class TaskBuilder(ABC):
             label=inp.label,
             ground_truth=truth.status if truth else "ok",  # type: ignore[arg-type]
             label_only=truth is not None and truth.status in UNRUN,
+            variant=(program.meta.get("variant") or {}).get("kind"),
             context={
                 "source": program.source,
                 "call": inp.call,

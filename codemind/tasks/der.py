@@ -35,6 +35,7 @@ from codemind.tasks.base import NOT_ASKABLE, Stage, StageContext, TaskBuilder, r
 from codemind.tasks import java_synthesis
 from codemind.tasks.ier import IER, RUNNABLE
 from codemind.tasks.summary import per_problem, rate, rate_cell
+from codemind.variants.build import variant_of
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
                                       synthesis_item, synthesis_problem)
 
@@ -62,21 +63,30 @@ class DER(TaskBuilder):
         return static_problem(program)
 
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
-        unusable = {p.id: why for p in ctx.programs if (why := synthesis_problem(p, ctx.truths, needs_run=True))}
+        # with --variant, ctx.programs also holds the variants of the reference programs: the
+        # synthesis stage asks about the originals, the reference stage about both, and the
+        # prediction stage about the model's own code and its variants (made and checked here)
+        originals = [p for p in ctx.programs if variant_of(p) is None]
+        unusable = {p.id: why for p in originals if (why := synthesis_problem(p, ctx.truths, needs_run=True))}
         # the output question about the first input must be askable (the IER prompt can show it)
         ier = IER()
-        first = {p.id: p.inputs[0].index for p in ctx.programs if p.id not in unusable}
-        reference = ier.build([p for p in ctx.programs if p.id in first], ctx.truths, ctx.prompt_id)
+        first = {p.id: p.inputs[0].index for p in originals if p.id not in unusable}
+        reference = ier.build([p for p in originals if p.id in first], ctx.truths, ctx.prompt_id)
         asked = {i.program_id for i in reference if i.input_index == first[i.program_id]}
-        for p in ctx.programs:
+        for p in originals:
             if p.id not in unusable and p.id not in asked:
                 unusable[p.id] = ier.skipped.get(p.id) or NOT_ASKABLE
-        programs = [p for p in ctx.programs if p.id not in unusable]
-        reference = [self._restage(i, "reference") for i in reference if i.program_id not in unusable]
+        programs = [p for p in originals if p.id not in unusable]
+        reference = [i for i in reference if i.program_id not in unusable]
+        kept = {p.id for p in programs}
+        shown = [p for p in ctx.programs if variant_of(p) is not None and variant_of(p)["of"] in kept]
+        of = {v.id: variant_of(v)["of"] for v in shown}
+        reference += [i for i in ier.build(shown, ctx.truths, ctx.prompt_id) if i.input_index == first[of[i.program_id]]]
+        reference = [self._restage(i, "reference") for i in reference]
         synthesis = [synthesis_item(self, p, SYNTHESIS_PROMPT, "synthesis",
                                     shown_test(p, first_truth(p, ctx.truths).expected))  # type: ignore[union-attr]
                      for p in programs]
-        record_usage(ctx, "synthesis", usage(ctx.programs, synthesis, unusable))
+        record_usage(ctx, "synthesis", usage(originals, synthesis, unusable))
         record_test_coverage(ctx, synthesis)
         yield Stage("synthesis", synthesis, judge=SYNTHESIS_JUDGE)
 
@@ -89,6 +99,9 @@ class DER(TaskBuilder):
         truths = ctx.execute(own) if own else {}
         if own and ctx.run_jobs is not None:
             truths = checked_against_tests(own, truths, by_id, ctx.run_jobs)
+        if own and ctx.variants is not None:  # variants of the model's own code, checked like any other
+            own_variants, variant_truths = ctx.variants(own, truths, "variants_own_code")
+            own, truths = own + own_variants, {**truths, **variant_truths}
         ier = IER()
         prediction = [self._restage(i, "prediction") for i in ier.build(own, truths, ctx.prompt_id)]
         used = {i.program_id for i in prediction}
@@ -97,7 +110,10 @@ class DER(TaskBuilder):
             of="correct syntheses (the model's own code, run on the problem's first input)"))
         yield Stage("prediction", prediction)
 
-        record_usage(ctx, "reference", usage(ctx.programs, reference, unusable))
+        in_reference = {i.program_id for i in reference}
+        record_usage(ctx, "reference", usage(
+            [*originals, *shown], reference,
+            {**unusable, **{v.id: NOT_ASKABLE for v in shown if v.id not in in_reference}}))
         yield Stage("reference", reference)
 
     def _restage(self, item, stage):

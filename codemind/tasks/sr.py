@@ -31,14 +31,16 @@ from typing import Iterator, Sequence
 
 from codemind.schema import Program
 from codemind.tasks import sr_class
-from codemind.tasks.base import Stage, StageContext, TaskBuilder, record_usage, usage
+from codemind.tasks.base import NOT_RUN, Stage, StageContext, TaskBuilder, record_usage, usage
 from codemind.tasks.java_synthesis import mutate_test
 from codemind.tasks.mutate import mutate_assert, rng_for
 from codemind.tasks.summary import difference_cell, paired_difference, per_problem, rate, rate_cell
 from codemind.tasks.synthesis import (SYNTHESIS_JUDGE, first_truth, record_test_coverage, shown_test, static_problem,
-                                      synthesis_item, synthesis_problem)
+                                      synthesis_item, synthesis_problem, variant_spec)
+from codemind.variants.build import variant_of
 
 NOT_MUTABLE = "no literal value in the shown test to mutate"
+NOT_SAME = "a mutant"
 
 WITH_TEST, NO_TEST = "codemind-with-test", "codemind-no-test"
 VARIANTS = ("with_test", "no_test", "misleading_test")  # its stages
@@ -79,8 +81,9 @@ class SR(TaskBuilder):
                 return sr_class.item(self, p, prompt, stage, test)
             return synthesis_item(self, p, WITH_TEST if test is not None else NO_TEST, stage, test)
 
-        unusable = {p.id: why for p in ctx.programs if (why := why_not(p))}
-        programs = [p for p in ctx.programs if p.id not in unusable]
+        originals = [p for p in ctx.programs if variant_of(p) is None]
+        unusable = {p.id: why for p in originals if (why := why_not(p))}
+        programs = [p for p in originals if p.id not in unusable]
         tests = {p.id: test_of(p) for p in programs}
         mutations = {}
         for p in programs:
@@ -104,12 +107,46 @@ class SR(TaskBuilder):
                                 for p in programs if p.id in mutations],
         }
         not_mutable = {p.id: NOT_MUTABLE for p in programs if p.id not in mutations}
+        shown, not_shown = self._variants(ctx.programs, {p.id: p for p in programs}, unusable)
+        unusable.update(not_shown)
+        for v, spec in shown:  # a variant's spec in each stage, with its original's test and mutation
+            of = variant_of(v)["of"]
+            stages["with_test"].append(item(spec, "with_test", tests[of]))
+            stages["no_test"].append(item(spec, "no_test", None))
+            if of in mutations:
+                stages["misleading_test"].append(item(spec, "misleading_test", mutations[of]["misleading"]))
+            else:
+                not_mutable[v.id] = NOT_MUTABLE
         for name, items in stages.items():
             why = {**unusable, **not_mutable} if name == "misleading_test" else unusable
             record_usage(ctx, name, usage(ctx.programs, items, why))
         record_test_coverage(ctx, stages["with_test"])
         for name, items in stages.items():
             yield Stage(name, items, judge=SYNTHESIS_JUDGE)
+
+    @staticmethod
+    def _variants(all_programs: Sequence[Program], usable: dict[str, Program],
+                  unusable: dict[str, str]) -> tuple[list[tuple[Program, Program]], dict[str, str]]:
+        """--variant: SR shows a spec, not a program body, so a variant is asked where its spec
+        differs (synthesis.variant_spec: the spec is the head of the program, e.g. HumanEval's
+        renamed parameters); mutants never are (the benchmark's tests check the original)."""
+        shown, why = [], {}
+        for v in all_programs:
+            record = variant_of(v)
+            if record is None:
+                continue
+            original = usable.get(record["of"])
+            if original is None:
+                why[v.id] = unusable.get(record["of"], NOT_RUN)
+            elif record["behaviour"] != "same":
+                why[v.id] = f"{NOT_SAME}: the benchmark's tests check the original's behaviour"
+            else:
+                spec, problem = variant_spec(original, v)
+                if spec is None:
+                    why[v.id] = problem
+                else:
+                    shown.append((v, v.model_copy(update={"meta": {**v.meta, "spec": spec}})))
+        return [(v, s) for v, s in shown], why
 
     def summarize(self, samples: Sequence[dict]) -> dict:
         variants = {v: [s for s in samples if s.get("stage") == v] for v in VARIANTS}

@@ -100,3 +100,41 @@ def record_test_coverage(ctx, items: list[Item]) -> None:
 
     language = items[0].language if items else "python"
     ctx.manifest_extra["test_checks"] = test_coverage({i.program_id: i.context for i in items}, language)
+
+
+SPEC_UNCHANGED = "variant changes nothing the spec shows"
+
+
+def variant_spec(original: Program, variant: Program) -> tuple[str | None, str | None]:
+    """(the spec a synthesis prompt shows for a variant program, None) or (None, why it cannot
+    show one). Where the benchmark's spec is the head of the program itself (HumanEval: imports,
+    helpers, the signature and its docstring), the variant's spec is the same head cut from
+    the variant's source: the entry point's body reduced to its docstring. A text spec (MBPP),
+    a class skeleton or a Java spec stays what it was, so no variant of it is asked."""
+    import ast
+
+    spec = (original.meta.get("spec") or "").strip("\n")
+    if original.language != "python" or original.entry_point is None or not original.source.startswith(spec):
+        return None, f"{SPEC_UNCHANGED}: the spec is not the head of the program"
+    try:
+        before, after = (_head(ast.parse(src), original.entry_point) for src in (original.source, variant.source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError, LookupError):
+        return None, f"{SPEC_UNCHANGED}: the entry point's definition cannot be cut out"
+    if before == after:
+        return None, SPEC_UNCHANGED
+    return after, None
+
+
+def _head(tree, entry_point: str) -> str:
+    """The module up to and including `entry_point`'s signature and docstring (LookupError:
+    no such top-level function)."""
+    import ast
+
+    for k, node in enumerate(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
+            doc = node.body[0] if node.body and isinstance(node.body[0], ast.Expr) and isinstance(
+                getattr(node.body[0], "value", None), ast.Constant) and isinstance(node.body[0].value.value, str) else None
+            node.body = [doc] if doc is not None else [ast.Pass()]
+            tree.body = tree.body[: k + 1]
+            return ast.unparse(tree)
+    raise LookupError(entry_point)
