@@ -96,6 +96,10 @@ class TaskScript:
                 self.calls.setdefault(_key(p.source), p.inputs[0].call)
         return self
 
+    def output_for(self, code: str, call: str | None, stdin: str | None) -> str | None:
+        """The answer to an output question about `code` (a call's value or what it prints)."""
+        return self.outputs.get((_key(code), call if call is not None else stdin))
+
     def _count(self, kind: str) -> None:
         with self.lock:
             self.kinds[kind] += 1
@@ -126,7 +130,7 @@ class TaskScript:
         m = OUTPUT_Q.match(prompt) or RETURN_Q.match(prompt) or LATEST_RETURN_Q.match(prompt)
         if m:
             code, call = m.groups()
-            value = self.outputs.get((_key(code), call))
+            value = self.output_for(code, call, None)
             self._count("output-function" if value is not None else "output-function-fallback")
             value = value if value is not None else "0"
             if m.re is not OUTPUT_Q:
@@ -135,7 +139,7 @@ class TaskScript:
         m = STDIN_Q.match(prompt) or DIRECT_STDIN_Q.match(prompt) or LATEST_STDIN_Q.match(prompt)
         if m:
             code, stdin = m.groups()
-            value = self.outputs.get((_key(code), stdin))
+            value = self.output_for(code, None, stdin)
             self._count("output-stdin" if value is not None else "output-stdin-fallback")
             value = (value if value is not None else "0").rstrip("\n")
             return f"<<<Analysis>>>\nIt prints this.\n<<<Output>>>\n{value}\n[END-OF-RESPONSE]"
