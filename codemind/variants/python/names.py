@@ -4,7 +4,7 @@
 A name is renamed program-wide (every scope), which keeps closures, ``global``/``nonlocal`` and
 recursion consistent. Left alone: the entry point and every name the inputs use, keep_names,
 builtins, imported names, class names, methods and class attributes (they are attributes),
-dunders, any name passed as a keyword argument (it is a parameter name callers rely on) and
+dunders, ``self``/``cls``, any name passed as a keyword argument (it is a parameter name callers rely on) and
 everything inside a unittest class.
 """
 
@@ -21,7 +21,7 @@ from codemind.variants.python.common import (BUILTINS, Fresh, call_trees, finish
 
 
 def _protected(tree: ast.Module, target: Target, frozen: set[int]) -> set[str]:
-    out = set(BUILTINS) | set(target.keep_names)
+    out = set(BUILTINS) | set(target.keep_names) | {"self", "cls"}  # conventions, not information
     if target.entry_point:
         out.add(target.entry_point)
     for t in call_trees(target):
