@@ -41,21 +41,30 @@ def _protected(tree: ast.Module, target: Target, frozen: set[int]) -> set[str]:
             out.add(node.arg)
         elif isinstance(node, ast.ClassDef):
             out.add(node.name)
-            for stmt in node.body:  # methods and class attributes are attributes
-                for n in ast.walk(stmt):
-                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                        out.add(n.name)
-                    elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-                        out.add(n.id)
-                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n is not stmt:
-                        break
-                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    out.add(stmt.name)
+            out |= _class_scope_names(node)  # methods and class attributes are attributes
         elif isinstance(node, ast.JoinedStr):  # f"{x=}" prints the name itself
             for a, b in zip(node.values, node.values[1:]):
                 if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.rstrip().endswith("="):
                     out |= {n.id for n in ast.walk(b) if isinstance(n, ast.Name)}
     return {n for n in out} | {n for n in _all_names(tree) if n.startswith("__") and n.endswith("__")}
+
+
+def _class_scope_names(cls: ast.ClassDef) -> set[str]:
+    """Names bound in a class body itself (not inside its methods)."""
+    out: set[str] = set()
+    stack: list[ast.AST] = list(cls.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+            stack += node.decorator_list
+            continue
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            out.add(node.id)
+        stack += list(ast.iter_child_nodes(node))
+    return out
 
 
 def _all_names(tree: ast.AST) -> list[str]:
