@@ -179,6 +179,13 @@ def test_for_with_jumping_else_is_left_and_while_becomes_for():
         loops.for_while(T("def f(x):\n    return x\n"), random.Random(0))
 
 
+def test_nested_loops_are_all_rewritten():
+    src = "def f(m):\n    s = 0\n    for row in m:\n        for x in row:\n            s += x\n    return s\n"
+    outs = [loops.for_while(T(src, ("f([[1, 2], [3]])",)), random.Random(seed)) for seed in range(10)]
+    assert any("for " not in o for o in outs)
+    assert all(run(o, "f([[1, 2], [3]])") == 6 for o in outs)
+
+
 def test_fresh_helper_names_do_not_clash():
     src = "def f(_it, _i, _stop):\n    r = []\n    for x in _it:\n        r.append(x + _i + _stop)\n    return r\n"
     out = loops.for_while(T(src, ("f([1], 2, 3)",)), random.Random(0))

@@ -116,7 +116,7 @@ def for_while(target: Target, rng: random.Random) -> str:
     if not sites:
         raise NotApplicable("no loop")
     done = 0
-    for body, loop in pick_subset(rng, sites, 0.7):
+    for body, loop in reversed(pick_subset(rng, sites, 0.7)):  # inner loops first: outer ones move their body
         new = _rewrite(loop, fresh, range_ok) if isinstance(loop, ast.For) else _while_for(loop, fresh)
         if new is None:
             continue
