@@ -7,7 +7,8 @@ again with a new stream when the mutant's outputs happen to match the original's
 - ``constant``: an int ``n`` -> ``n+1`` or ``n-1``, a float plus one, a string changed by one
   character, ``True``<->``False``;
 - ``boundary``: ``range``'s end (or its only argument) +-1, a slice bound +-1 (an absent one
-  becomes explicit: ``x[:k]`` -> ``x[:k + 1]``, ``x[1:]`` -> ``x[1:-1]``), ``<``<->``<=``,
+  becomes explicit: ``x[:k]`` -> ``x[:k + 1]``, ``x[1:]`` -> ``x[1:-1]``), ``len(x)`` +-1,
+  ``<``<->``<=``,
   ``>``<->``>=``.
 
 Docstrings, f-string format specs, annotations and the unittest class are never mutated; the
@@ -161,6 +162,8 @@ def _boundary_sites(node: ast.AST, parents: dict) -> list[Site]:
                 else:
                     setattr(n, field, _plus(value, rng.choice((1, -1))))
             out.append(move)
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len":
+        out.append(lambda rng, n=node: _replace(parents, n, _plus(n, rng.choice((1, -1)))))
     elif isinstance(node, ast.Compare):
         out += [_set_op(node, k, _BOUNDARY[type(op)]()) for k, op in enumerate(node.ops) if type(op) in _BOUNDARY]
     return out
