@@ -11,7 +11,8 @@ again with a new stream when the mutant's outputs happen to match the original's
   ``<``<->``<=``,
   ``>``<->``>=``.
 
-Docstrings, f-string format specs, annotations and the unittest class are never mutated; the
+When keep_names names a class and its methods (ClassEval), sites are drawn from those methods
+when they have any. Docstrings, f-string format specs, annotations and the unittest class are never mutated; the
 entry point's name and the inputs are not in reach of any site.
 """
 
@@ -79,10 +80,24 @@ def _nodes(tree: ast.AST) -> list[ast.AST]:
     return [n for n in ast.walk(tree) if id(n) not in skip]
 
 
+def _focus(tree: ast.AST, target: Target) -> set[int]:
+    """Nodes of the methods named in keep_names (the methods a ClassEval test calls)."""
+    out: set[int] = set()
+    for cls in ast.walk(tree):
+        if isinstance(cls, ast.ClassDef) and cls.name in target.keep_names:
+            for fn in cls.body:
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name in target.keep_names:
+                    out.update(id(n) for n in ast.walk(fn))
+    return out
+
+
 def _mutate(target: Target, rng: random.Random, collect: Callable[[ast.AST, dict], list[Site]], what: str) -> str:
     tree = parse(target)
     parents = _parents(tree)
     sites = [s for n in _nodes(tree) for s in collect(n, parents)]
+    focus = _focus(tree, target)
+    if focus:  # ClassEval: the method under test, where a change is likely to show
+        sites = [s for n in _nodes(tree) if id(n) in focus for s in collect(n, parents)] or sites
     if not sites:
         raise NotApplicable(f"no {what} to mutate")
     rng.choice(sites)(rng)
