@@ -350,3 +350,11 @@ def test_variants_keep_outputs_in_the_sandbox():
         truths = execute_ground_truth(programs, sb, use_cache=False)
     assert {t.status for t in truths} == {"ok"}
     assert len({t.expected for t in truths}) == 1
+
+
+def test_mutants_focus_on_the_method_under_test():
+    src = "class A:\n    def m(self, x):\n        return x + 1\n    def other(self, y):\n        return y - 2\n"
+    t = T(src, ("Test().test()",), entry=None, keep_names=frozenset({"A", "m"}))
+    for s in range(10):
+        out = mutants.operator(t, random.Random(s))
+        assert "y - 2" in out and "x + 1" not in out
