@@ -9,8 +9,17 @@ import random
 import pytest
 
 from codemind.variants.base import VARIANTS, NotApplicable, Target
-from codemind.variants.python import (branches, comments, dead_code, expressions, loops, mutants, names, padding,
-                                      reorder)
+from codemind.variants.python import (
+    branches,
+    comments,
+    dead_code,
+    expressions,
+    loops,
+    mutants,
+    names,
+    padding,
+    reorder,
+)
 
 SRC = '''def f(nums, k):
     count = 0
@@ -31,7 +40,7 @@ def T(source: str = SRC, calls: tuple[str, ...] = CALLS, entry: str | None = "f"
 
 def run(source: str, call: str):
     env: dict = {}
-    exec(compile(source, "<t>", "exec"), env)
+    exec(compile(source, "<t>", "exec"), env)  # noqa: S102 -- the test's own small programs
     return eval(call, env)
 
 
@@ -333,9 +342,9 @@ def test_every_kind_is_deterministic(kind):
 
 
 def test_variants_keep_outputs_in_the_sandbox():
-    from codemind.schema import Program, TestInput
     from codemind.groundtruth import execute_ground_truth
     from codemind.sandbox import open_sandbox
+    from codemind.schema import Program, TestInput
 
     call = CALLS[0]
     base = Program(id="t/0", benchmark="t", language="python", kind="function", source=SRC, entry_point="f",

@@ -17,7 +17,15 @@ from functools import cache
 
 from codemind import resources
 from codemind.variants.base import NotApplicable, Target
-from codemind.variants.python.common import BLOCK_FIELDS, Fresh, body_start, finish, frozen_ids, parse, taken_names
+from codemind.variants.python.common import (
+    BLOCK_FIELDS,
+    Fresh,
+    body_start,
+    finish,
+    frozen_ids,
+    parse,
+    taken_names,
+)
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 

@@ -25,7 +25,15 @@ import ast
 import random
 
 from codemind.variants.base import NotApplicable, Target
-from codemind.variants.python.common import Fresh, blocks, finish, frozen_ids, parse, pick_subset, taken_names
+from codemind.variants.python.common import (
+    Fresh,
+    blocks,
+    finish,
+    frozen_ids,
+    parse,
+    pick_subset,
+    taken_names,
+)
 
 _MIRROR = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
 _NEGATED = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot,
@@ -148,7 +156,7 @@ class _Sites(ast.NodeTransformer):
                 and "chr" not in self.shadowed:
             if self._site():
                 return ast.Call(ast.Name("chr", ast.Load()), [ast.Constant(ord(node.value))], [])
-        elif isinstance(node, ast.Constant) and type(node.value) is str and len(node.value) >= 2:
+        elif isinstance(node, ast.Constant) and type(node.value) is str and len(node.value) >= 2:  # noqa: SIM102
             if self._site():
                 k = self.rng.randint(1, len(node.value) - 1)
                 return ast.BinOp(ast.Constant(node.value[:k]), ast.Add(), ast.Constant(node.value[k:]))

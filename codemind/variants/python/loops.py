@@ -16,7 +16,15 @@ import ast
 import random
 
 from codemind.variants.base import NotApplicable, Target
-from codemind.variants.python.common import Fresh, blocks, finish, frozen_ids, parse, pick_subset, taken_names
+from codemind.variants.python.common import (
+    Fresh,
+    blocks,
+    finish,
+    frozen_ids,
+    parse,
+    pick_subset,
+    taken_names,
+)
 
 
 def _jumps_out(stmts: list[ast.stmt]) -> bool:

@@ -16,8 +16,16 @@ from functools import cache
 
 from codemind import resources
 from codemind.variants.base import NotApplicable, Target
-from codemind.variants.python.common import (BUILTINS, Fresh, call_trees, finish, frozen_ids, parse,
-                                             taken_names, uses_reflection)
+from codemind.variants.python.common import (
+    BUILTINS,
+    Fresh,
+    call_trees,
+    finish,
+    frozen_ids,
+    parse,
+    taken_names,
+    uses_reflection,
+)
 
 
 def _protected(tree: ast.Module, target: Target, frozen: set[int]) -> set[str]:
@@ -108,12 +116,8 @@ class _Rename(ast.NodeTransformer):
             node.id = m.get(node.id, node.id)
         elif isinstance(node, ast.arg):
             node.arg = m.get(node.arg, node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            node.name = m.get(node.name, node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            node.name = m.get(node.name, node.name)
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            node.name = m.get(node.name, node.name)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+            node.name = m.get(node.name, node.name) if node.name else node.name
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             node.names = [m.get(n, n) for n in node.names]
         return super().generic_visit(node)

@@ -13,7 +13,13 @@ import random
 from dataclasses import dataclass
 
 from codemind.variants.base import NotApplicable, Target
-from codemind.variants.python.common import blocks, finish, frozen_ids, parse, pick_subset
+from codemind.variants.python.common import (
+    blocks,
+    finish,
+    frozen_ids,
+    parse,
+    pick_subset,
+)
 
 PURE_FUNCTIONS = frozenset({
     "len", "abs", "min", "max", "sum", "sorted", "str", "int", "float", "bool", "list", "tuple", "dict",
@@ -84,9 +90,7 @@ def effects(stmt: ast.stmt, shadowed: set[str]) -> Effects | None:
 def independent(a: Effects, b: Effects) -> bool:
     if a.writes & (b.reads | b.writes) or b.writes & a.reads:
         return False
-    if (a.heap_write and (b.heap_read or b.heap_write)) or (b.heap_write and a.heap_read):
-        return False
-    return True
+    return not ((a.heap_write and (b.heap_read or b.heap_write)) or (b.heap_write and a.heap_read))
 
 
 def reorder(target: Target, rng: random.Random) -> str:
