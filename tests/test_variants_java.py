@@ -128,6 +128,11 @@ def test_for_while_without_continue_and_unreachable_update():
         loops.for_while(target("class A { void f(int[] a) { for (int x : a) {} } }"), random.Random(0))
 
 
+def test_while_becomes_a_for_without_update():
+    src = "class A {\n  int f(int n) {\n    while (n > 9) n /= 10;\n    return n;\n  }\n}\n"
+    assert "    for (; n > 9; ) n /= 10;\n" in loops.for_while(target(src), random.Random(0))
+
+
 def test_swap_if_else_negates_and_braces():
     src = "class A {\n  int f(int x) {\n    if (x > 0) return 1; else if (x < 0) return -1; else return 0;\n  }\n}\n"
     out = branches.swap_if_else(target(src), random.Random(0))

@@ -1,4 +1,5 @@
-"""Rewrite ``for (init; cond; update) body`` as ``{ init; while (cond) { body update; } }``.
+"""Rewrite ``for (init; cond; update) body`` as ``{ init; while (cond) { body update; } }``,
+and ``while (c) body`` as ``for (; c; ) body`` (always equivalent: no update to skip).
 
 A ``continue`` of the loop would skip the update in the while form, so the body goes into a
 labeled block and each such ``continue;`` becomes ``break <label>;`` (which lands right before
@@ -63,16 +64,21 @@ class _Skip(Exception):
 
 
 def for_while(target: Target, rng: random.Random) -> str:
-    """Rewrite a seeded, non-nested subset of the program's for loops as while loops."""
+    """Rewrite a seeded, non-nested subset of the program's for loops as while loops (and of
+    its while loops as for loops)."""
     prog = Program(target)
-    cands = _candidates(prog)
+    cands = _candidates(prog) + prog.nodes("while_statement")
     edits: list[Edit] = []
     taken: set[str] = set()
     for loop in pick_disjoint(cands, rng, share=0.7):
+        if loop.type == "while_statement":
+            cond, body = loop.child_by_field_name("condition"), loop.child_by_field_name("body")
+            edits.append(Edit(loop.start_byte, body.start_byte, f"for (; {prog.text(cond)[1:-1]}; ) "))
+            continue
         try:
             edits += _rewrite(prog, loop, taken)
         except _Skip:
             continue
     if not edits:
-        raise NotApplicable("no for loop that can become a while loop")
+        raise NotApplicable("no for loop that can become a while loop, no while loop")
     return prog.apply(edits)
