@@ -137,6 +137,8 @@ def test_swap_if_else_negates_and_braces():
     src = "class A {\n  int f(int x) {\n    if (x > 0) return 1; else if (x < 0) return -1; else return 0;\n  }\n}\n"
     out = branches.swap_if_else(target(src), random.Random(0))
     assert "if (!(x > 0)) { if (x < 0) return -1; else return 0; } else { return 1; }" in out
+    out = branches.swap_if_else(target("class A { int f(int x) { if (x > 0) x--; return x; } }"), random.Random(0))
+    assert "if (!(x > 0)) { } else { x--; } return x;" in out
 
 
 def test_expression_rewrites_are_the_documented_forms():
