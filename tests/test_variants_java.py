@@ -16,8 +16,16 @@ import pytest
 pytest.importorskip("codemind.analysis.java_constructs")
 pytest.importorskip("tree_sitter_java")
 
-from codemind.variants.base import VARIANTS, NotApplicable, Target, rng_for  # noqa: E402
-from codemind.variants.java import branches, dead_code, edit, expressions, loops, mutants, names  # noqa: E402
+from codemind.variants.base import VARIANTS, NotApplicable, Target, rng_for
+from codemind.variants.java import (
+    branches,
+    dead_code,
+    edit,
+    expressions,
+    loops,
+    mutants,
+    names,
+)
 
 PROGRAM = """import java.util.*;
 
@@ -185,8 +193,8 @@ def test_every_kind_is_deterministic_and_keeps_humaneval_main(kind):
 def sb():
     if shutil.which("javac") is None:
         pytest.skip("no JDK on this host")
-    from codemind.sandbox import open_sandbox
     from codemind.sandbox import java as jv
+    from codemind.sandbox import open_sandbox
 
     with open_sandbox("process", workers=2) as s:
         run_python = s.run

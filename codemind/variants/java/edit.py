@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from itertools import pairwise
 
 from codemind.analysis.java_constructs import _parser
 from codemind.resources import text
 from codemind.variants.base import NotApplicable, Target
 
-Node = object  # tree_sitter.Node; kept loose so the module imports without tree-sitter's stubs
-
-KEYWORDS = frozenset("""abstract assert boolean break byte case catch char class const continue default do double
-else enum extends final finally float for goto if implements import instanceof int interface long native new
-package private protected public return short static strictfp super switch synchronized this throw throws
-transient try void volatile while true false null var record yield sealed permits""".split())
+KEYWORDS = frozenset(["abstract", "assert", "boolean", "break", "byte", "case", "catch", "char", "class", "const", "continue", "default", "do", "double", "else", "enum", "extends", "final", "finally", "float", "for", "goto", "if", "implements", "import", "instanceof", "int", "interface", "long", "native", "new", "package", "private", "protected", "public", "return", "short", "static", "strictfp", "super", "switch", "synchronized", "this", "throw", "throws", "transient", "try", "void", "volatile", "while", "true", "false", "null", "var", "record", "yield", "sealed", "permits"])
 STATEMENTS = frozenset({
     "local_variable_declaration", "expression_statement", "if_statement", "for_statement",
     "enhanced_for_statement", "while_statement", "do_statement", "return_statement", "break_statement",
@@ -106,7 +102,7 @@ def apply_edits(data: bytes, edits: Iterable[Edit]) -> str:
     """Apply edits from the end backwards so that offsets stay valid; overlapping edits are a
     bug in the transform (an insertion at a replaced range's start goes before it)."""
     ordered = sorted(edits, key=lambda e: (e.start, e.end))
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if b.start < a.end:
             raise ValueError(f"overlapping edits {a} {b}")
     out = data
@@ -196,6 +192,4 @@ def completes_normally(stmt) -> bool:
     if t in ("for_statement", "while_statement"):
         cond = stmt.child_by_field_name("condition")
         return cond is not None and cond.text.strip(b"()") != b"true"
-    if t == "enhanced_for_statement":
-        return True
-    return False
+    return t == "enhanced_for_statement"

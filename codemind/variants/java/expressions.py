@@ -27,7 +27,7 @@ def _sites(prog: Program) -> list[tuple[object, str]]:
         elif op == "!=":
             out.append((n, f"!({prog.text(left)} == {prog.text(right)})"))
     for n in prog.nodes("update_expression"):
-        if n.parent.type != "expression_statement" and not (n.parent.type == "for_statement"):
+        if n.parent.type not in ("expression_statement", "for_statement"):
             continue
         arg = n.named_children[0]
         op = "+=" if prog.text(n).endswith("++") or prog.text(n).startswith("++") else "-="

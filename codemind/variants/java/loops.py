@@ -10,7 +10,14 @@ from __future__ import annotations
 import random
 
 from codemind.variants.base import NotApplicable, Target
-from codemind.variants.java.edit import Edit, Program, completes_normally, enclosing_loop, pick_disjoint, walk
+from codemind.variants.java.edit import (
+    Edit,
+    Program,
+    completes_normally,
+    enclosing_loop,
+    pick_disjoint,
+    walk,
+)
 
 
 def _continues(loop) -> list | None:

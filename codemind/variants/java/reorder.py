@@ -5,6 +5,7 @@ constructor, no method whose effects could interleave)."""
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 from codemind.variants.base import NotApplicable, Target
 from codemind.variants.java.edit import Edit, Program, method_blocks, statements, walk
@@ -31,7 +32,7 @@ def _pairs(prog: Program) -> list[tuple]:
     out = []
     for block in method_blocks(prog):
         stmts = statements(block)
-        for a, b in zip(stmts, stmts[1:]):
+        for a, b in pairwise(stmts):
             if a.type in _KINDS and b.type in _KINDS:
                 na, nb = _names(a), _names(b)
                 if na is not None and nb is not None and not (na & nb):

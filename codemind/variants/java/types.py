@@ -3,7 +3,7 @@ operand is an int, a double or a String (compound assignment casts; ``+`` concat
 
 from __future__ import annotations
 
-from codemind.variants.java.edit import Program
+from codemind.variants.java.edit import Program, walk
 
 NUMERIC = {"int", "long", "short", "byte", "double", "float", "char"}
 
@@ -37,5 +37,4 @@ def is_simple(prog: Program, node) -> bool:
     ok = {"identifier", "decimal_integer_literal", "decimal_floating_point_literal", "character_literal",
           "field_access", "array_access", "binary_expression", "parenthesized_expression", "unary_expression",
           "this", "true", "false"}
-    from codemind.variants.java.edit import walk
     return all(n.type in ok or not n.is_named for n in walk(node))
