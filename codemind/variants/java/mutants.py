@@ -91,9 +91,10 @@ def constant(target: Target, rng: random.Random) -> str:
 
 
 def boundary(target: Target, rng: random.Random) -> str:
-    """One comparison of a loop condition (any comparison if no loop has one) moved by one:
-    ``<`` <-> ``<=``, ``>`` <-> ``>=``, or its right operand shifted by one (``i < n`` ->
-    ``i < n - 1``)."""
+    """One comparison of a loop condition (any comparison if no loop has one) moved by one
+    step inwards: ``<=`` -> ``<``, ``>=`` -> ``>``, ``i < n`` -> ``i < n - 1``, ``i > k`` ->
+    ``i > k + 1``. Inwards, because a loop that runs once more mostly just indexes past the
+    end and crashes, which tells nothing about the model."""
     prog = Program(target)
     comps = [n for n in prog.nodes("binary_expression")
              if prog.text(n.child_by_field_name("operator")) in ("<", "<=", ">", ">=")]
@@ -104,13 +105,10 @@ def boundary(target: Target, rng: random.Random) -> str:
     n = rng.choice(pool)
     op, right = n.child_by_field_name("operator"), n.child_by_field_name("right")
     o = prog.text(op)
-    if rng.random() < 0.5:
-        edit = Edit(op.start_byte, op.end_byte, {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}[o])
+    if o in ("<=", ">="):
+        edit = Edit(op.start_byte, op.end_byte, o[0])
     else:
-        shift = "- 1" if o in ("<", ">=") else "+ 1"
-        if o in ("<=", ">"):
-            shift = rng.choice(["- 1", "+ 1"])
-        edit = Edit(right.start_byte, right.end_byte, f"({prog.text(right)} {shift})")
+        edit = Edit(right.start_byte, right.end_byte, f"({prog.text(right)} {'-' if o == '<' else '+'} 1)")
     return prog.apply([edit])
 
 
