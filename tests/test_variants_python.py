@@ -367,3 +367,13 @@ def test_mutants_focus_on_the_method_under_test():
     for s in range(10):
         out = mutants.operator(t, random.Random(s))
         assert "y - 2" in out and "x + 1" not in out
+
+
+def test_loops_respect_shadowed_builtins():
+    src = "def f(next, xs):\n    s = 0\n    for i in range(3):\n        s += i\n    for x in xs:\n        s += x\n    return s\n"
+    for seed in range(10):
+        try:
+            out = loops.for_while(T(src, ("f(1, [2])",)), random.Random(seed))
+        except NotApplicable:
+            continue
+        assert "for x in xs" in out and run(out, "f(1, [2])") == 5

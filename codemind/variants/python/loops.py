@@ -79,10 +79,10 @@ def _stmts(code: str, **names: ast.AST) -> list[ast.stmt]:
     return Fill().visit(tree).body
 
 
-def _rewrite(loop: ast.For, fresh: Fresh, range_ok: bool) -> list[ast.stmt] | None:
+def _rewrite(loop: ast.For, fresh: Fresh, shadowed: set[str]) -> list[ast.stmt] | None:
     if loop.orelse and _jumps_out(loop.orelse):
         return None
-    bounds = _range_bounds(loop.iter) if range_ok else None
+    bounds = _range_bounds(loop.iter) if "range" not in shadowed else None
     if bounds is not None and not loop.orelse:
         start, stop, step = bounds
         k, end = fresh("_i"), fresh("_stop")
@@ -92,6 +92,8 @@ def _rewrite(loop: ast.For, fresh: Fresh, range_ok: bool) -> list[ast.stmt] | No
         out[2].body[0].targets = [loop.target]
         out[2].body += loop.body
         return out
+    if {"iter", "next", "StopIteration"} & shadowed:
+        return None
     it = fresh("_it")
     out = _stmts("IT = iter(ITER)\nwhile True:\n    try:\n        TARGET = next(IT)\n"
                  "    except StopIteration:\n        break\n", IT=it, ITER=loop.iter)
@@ -102,8 +104,8 @@ def _rewrite(loop: ast.For, fresh: Fresh, range_ok: bool) -> list[ast.stmt] | No
     return out
 
 
-def _while_for(loop: ast.While, fresh: Fresh) -> list[ast.stmt] | None:
-    if loop.orelse:
+def _while_for(loop: ast.While, fresh: Fresh, shadowed: set[str]) -> list[ast.stmt] | None:
+    if loop.orelse or {"iter", "int"} & shadowed:
         return None
     out = _stmts("for _ in iter(int, 1):\n    if not TEST:\n        break\n", _=fresh("_"), TEST=loop.test)
     out[0].body += loop.body
@@ -116,16 +118,14 @@ def for_while(target: Target, rng: random.Random) -> str:
     fresh = Fresh(taken_names(tree, target))
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    bound |= {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
     bound |= {(a.asname or a.name) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
-    range_ok = not ({"range", "iter", "next", "StopIteration", "int"} & bound)
-    if not range_ok:
-        raise NotApplicable("range/iter/next shadowed")
     sites = [(body, s) for _o, _f, body in blocks(tree, frozen) for s in body if isinstance(s, (ast.For, ast.While))]
     if not sites:
         raise NotApplicable("no loop")
     done = 0
     for body, loop in reversed(pick_subset(rng, sites, 0.7)):  # inner loops first: outer ones move their body
-        new = _rewrite(loop, fresh, range_ok) if isinstance(loop, ast.For) else _while_for(loop, fresh)
+        new = _rewrite(loop, fresh, bound) if isinstance(loop, ast.For) else _while_for(loop, fresh, bound)
         if new is None:
             continue
         i = next(k for k, s in enumerate(body) if s is loop)
