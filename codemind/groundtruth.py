@@ -45,7 +45,9 @@ class GroundTruth(BaseModel):
 
 
 def job_for(program: Program, inp: TestInput) -> ExecJob:
-    return ExecJob(language=program.language, source=program.source, call=inp.call, stdin=inp.stdin or "")
+    job = ExecJob(language=program.language, source=program.source, call=inp.call, stdin=inp.stdin or "")
+    limits = (program.meta.get("variant") or {}).get("limits")  # a variant runs under its original's time
+    return job.model_copy(update={"limits": job.limits.model_copy(update=limits)}) if limits else job
 
 
 def job_count(programs: Sequence[Program]) -> int:

@@ -68,7 +68,7 @@ def _check_manifest(manifest: dict, samples: list[dict], kinds: list[str]) -> No
 def test_reasoning_scores_everything_memory_fails_only_mutants(data_dir, docker_ready, tmp_path, bench, lang,
                                                                limit):
     kinds = kinds_for(lang)
-    with open_sandbox("process") as sb:
+    with open_sandbox("docker") as sb:
         with TaskServer(ExecScript(sandbox=sb)) as url:
             report, manifest, samples = _run(url, tmp_path / "reason", bench, lang, "ier", kinds, limit)
         _check_manifest(manifest, samples, kinds)
@@ -113,7 +113,7 @@ def test_input_prediction_on_variants_and_mutants(data_dir, docker_ready, tmp_pa
     """Input prediction shows each variant with its own output; the program's own first call
     is right for the originals, the variants and the mutants alike."""
     kinds = kinds_for("python")
-    with open_sandbox("process") as sb:
+    with open_sandbox("docker") as sb:
         script = ExecScript(sandbox=sb)
         first = tmp_path / "first"
         with TaskServer(script) as url:  # a first run records the variants it asked (programs.jsonl)
@@ -131,7 +131,7 @@ def test_input_prediction_on_variants_and_mutants(data_dir, docker_ready, tmp_pa
 @pytest.mark.docker
 def test_der_asks_variants_of_the_models_own_code(data_dir, docker_ready, tmp_path):
     kinds = ["rename", "loop", "mutant-constant"]
-    with open_sandbox("process") as sb:
+    with open_sandbox("docker") as sb:
         script = ExecScript(sandbox=sb)
         script.add(_programs("humaneval", "python")[:12])  # synthesis answers: the reference solutions
         with TaskServer(script) as url:
@@ -152,7 +152,7 @@ def test_der_asks_variants_of_the_models_own_code(data_dir, docker_ready, tmp_pa
 def test_sr_shows_a_variants_spec_where_the_spec_is_code(data_dir, docker_ready, tmp_path):
     kinds = ["rename", "loop", "mutant-operator"]
     progs = _programs("humaneval", "python")[:10]
-    with open_sandbox("process") as sb:
+    with open_sandbox("docker") as sb:
         script = ExecScript(sandbox=sb).add(progs)
         with TaskServer(script) as url:
             report, manifest, samples = _run(url, tmp_path / "sr", "humaneval", "python", "sr", kinds, 10)

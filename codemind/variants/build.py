@@ -26,6 +26,7 @@ from codemind.schema import Program
 from codemind.variants.base import VARIANTS, NotApplicable, Target, VariantKind, rng_for
 
 ATTEMPTS = 3
+TIME_FACTOR, MIN_SECONDS = 10.0, 2.0  # a variant's time limit: 10x its original's run, at least 2 s
 SEPARATOR = "~"  # a variant's program id: "<original id>~<kind>"
 RUNNABLE = ("ok", "label_mismatch")
 
@@ -102,7 +103,7 @@ def make_variants(programs: Sequence[Program], truths: Truths, kinds: Sequence[V
     for attempt in range(attempts):
         made: list[tuple[VariantKind, Program, Program]] = []
         for kind, program in pending:
-            variant, why = _make(kind, program, seed, attempt)
+            variant, why = _make(kind, program, seed, attempt, truths)
             if variant is None:
                 _drop(reports[kind.name], program, why)
             else:
@@ -128,7 +129,21 @@ def _ran(program: Program, truths: Truths) -> bool:
     return any(getattr(truths.get((program.id, i.index)), "status", None) in RUNNABLE for i in program.inputs)
 
 
-def _make(kind: VariantKind, program: Program, seed: int, attempt: int) -> tuple[Program | None, str]:
+def time_limits(program: Program, truths: Truths) -> dict[str, float]:
+    """A variant's wall and CPU limits: TIME_FACTOR times its original's slowest run, at least
+    MIN_SECONDS, at most the default. A mutant that loops forever (a loop bound moved) then costs
+    seconds, not the default 15, and a slower variant is no variant of a fast program anyway."""
+    from codemind.schema import Limits
+
+    default = Limits()
+    walls = [t.execution.wall_time for i in program.inputs
+             if (t := truths.get((program.id, i.index))) is not None and t.execution is not None]
+    wall = min(default.wall_seconds, max(MIN_SECONDS, TIME_FACTOR * max(walls, default=0.0)))
+    return {"wall_seconds": round(wall, 3), "cpu_seconds": round(min(default.cpu_seconds, wall), 3)}
+
+
+def _make(kind: VariantKind, program: Program, seed: int, attempt: int,
+          truths: Truths) -> tuple[Program | None, str]:
     transform = kind.transform_for(program.language)
     if transform is None:
         return None, f"not applicable: no {program.language} transform"
@@ -143,7 +158,8 @@ def _make(kind: VariantKind, program: Program, seed: int, attempt: int) -> tuple
         return None, "not applicable: nothing changed"
     inputs = program.inputs if kind.behaviour == "same" else [i.model_copy(update={"label": None})
                                                                for i in program.inputs]
-    record = {"kind": kind.name, "of": program.id, "behaviour": kind.behaviour, "attempt": attempt}
+    record = {"kind": kind.name, "of": program.id, "behaviour": kind.behaviour, "attempt": attempt,
+              "limits": time_limits(program, truths)}
     return program.model_copy(update={"id": program.id + SEPARATOR + kind.name, "source": source, "inputs": inputs,
                                       "meta": {**program.meta, "variant": record}}), ""
 

@@ -3,7 +3,7 @@ perfectly), or, for the programs of a `memory` table, with another program's out
 answers a variant from memory of the original).
 
 A TaskScript (tests/servers/task_server.py) whose output answers come from running the shown
-code on the shown call or stdin in the process sandbox (Java when the code has a `main`), once
+code on the shown call or stdin in the sandbox it is given (Java when the code has a `main`: the Docker sandbox), once
 per distinct question. Serve it with TaskServer.
 """
 
