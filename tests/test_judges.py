@@ -218,7 +218,9 @@ def test_codemind_exact_reproduces_authors_success_lists():
 def test_stdout_normalisation_and_float_tol():
     assert stdout_equal("1 2  \n3\n\n", "1 2\n3")
     assert stdout_equal("a\r\nb", "a\nb")
-    assert not stdout_equal(" 1", "1")  # leading whitespace matters
+    # the answer's leading whitespace is unrecoverable (extractors strip answers): not judged
+    assert stdout_equal(" 1", "1") and stdout_equal("\n  YES \n", "YES")
+    assert not stdout_equal("a\n 1", "a\n1")  # a later line's indentation matters
     assert not stdout_equal("0.3333", "0.333333333")
     assert stdout_equal("0.3333333333", "0.333333333", float_tol=1e-6)
     assert not stdout_equal("0.34", "0.333333333", float_tol=1e-6)

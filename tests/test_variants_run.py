@@ -20,12 +20,18 @@ from collections import defaultdict
 
 import pytest
 from cli_helpers import assert_one_line_error, codemind
+from docker_helpers import need_docker
 from servers.exec_server import ExecScript
 from servers.task_server import TaskScript, TaskServer, _key
 
 from codemind.sandbox import open_sandbox
 from codemind.store.rundir import RunDir
 from codemind.variants.base import VARIANTS
+
+
+@pytest.fixture(scope="module")
+def docker_ready():
+    need_docker()
 
 
 def kinds_for(language: str) -> list[str]:

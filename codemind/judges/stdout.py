@@ -1,7 +1,9 @@
 """Judge for stdin programs (CodeNet/Avatar style, Python or Java): compare predicted stdout
 with the executed stdout after normalisation: ``\\r\\n`` -> ``\\n``, trailing whitespace stripped
 from every line, leading and trailing blank lines dropped (answer formats such as CodeMind's
-``<<<Output>>>\\nYES`` put the output on the line after the tag). Option ``float_tol`` (default None = off):
+``<<<Output>>>\\nYES`` put the output on the line after the tag) and the leading whitespace of
+the first line dropped (every answer extractor strips the answer, so a program that prints
+`` YES`` could never be answered right otherwise). Option ``float_tol`` (default None = off):
 when set, lines are split into whitespace-separated tokens and two tokens that both parse as
 floats are equal within that absolute-or-relative tolerance (typical of judge systems).
 """
@@ -24,9 +26,9 @@ def normalise(text: str) -> list[str]:
     while lines and not lines[-1]:
         lines.pop()
     start = 0
-    while start < len(lines) and not lines[start]:
+    while start < len(lines) and not lines[start].strip():
         start += 1
-    return lines[start:]
+    return [lines[start].lstrip(), *lines[start + 1:]] if start < len(lines) else []
 
 
 def _float(tok: str) -> float | None:
