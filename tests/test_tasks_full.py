@@ -70,7 +70,7 @@ STAGES = {
     "dsr": ["dsr"],
 }
 REASONS = {task_base.NO_INPUT, task_base.NOT_RUN, task_base.NOT_FUNCTION, task_base.NOT_PYTHON, task_base.NO_SPEC,
-           task_base.NO_TESTS, task_base.NO_SHOWN_TEST, task_base.NOT_ASKABLE, NOT_MUTABLE, dsr.NOT_DSR,
+           task_base.NO_TESTS, task_base.NO_SHOWN_TEST, task_base.NOT_ASKABLE, task_base.NOT_VALUE, NOT_MUTABLE, dsr.NOT_DSR,
            dsr.NOT_PADDED, dsr.REFERENCE_FAILS}
 # The whole of CodeNet (about 1,900 programs per language; Java: five javac calls over ~400
 # programs each) is most of this module's time.

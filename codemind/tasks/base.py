@@ -40,6 +40,7 @@ NO_SPEC = "no spec"
 NO_TESTS = "no tests"
 NO_SHOWN_TEST = "no test to show"
 NOT_ASKABLE = "prompt cannot show the input"
+NOT_VALUE = "output is not a plain value"  # e.g. a datetime or a class: no literal answer can state it
 
 
 class Unaskable(Exception):

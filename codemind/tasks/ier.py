@@ -5,6 +5,9 @@ compares with the dataset's label (Judge.uses_label: codemind-exact against="lab
 CodeMind paper's judge) the labelled inputs whose program does not run here, or that the
 adapter excluded, are asked too, as the paper did: label-only items (Item.label_only, no
 executed output), counted in the manifest's usable_programs.ier.label_only.
+
+An input whose executed return value has no literal form (a datetime, a class: ``<class
+'str'>``) is not asked: no answer could state it. Its program's reason says so (NOT_VALUE).
 """
 
 from __future__ import annotations
@@ -12,9 +15,17 @@ from __future__ import annotations
 from typing import Sequence
 
 from codemind.schema import Item, Program
-from codemind.tasks.base import RUNNABLE, TaskBuilder, Truth, label_only_inputs
+from codemind.tasks.base import NOT_VALUE, RUNNABLE, TaskBuilder, Truth, Unaskable, label_only_inputs
 
 __all__ = ["IER", "RUNNABLE"]
+
+
+def is_plain_value(expected: str | None) -> bool:
+    """Whether an executed return value has a literal form an answer can state (the value judge
+    compares plain values: codemind/judges/compare.py)."""
+    from codemind.groundtruth import _NO_VALUE, parse_value
+
+    return expected is not None and parse_value(expected) is not _NO_VALUE
 
 
 class IER(TaskBuilder):
@@ -42,6 +53,8 @@ class IER(TaskBuilder):
                 truth = truths.get((program.id, inp.index))
                 if truth is None or (truth.status not in RUNNABLE and inp.index not in on_label):
                     return None
+                if answer_kind == "value" and truth.status in RUNNABLE and not is_plain_value(truth.expected):
+                    raise Unaskable(f"{NOT_VALUE}: input {inp.index} returns {truth.expected[:60]}")
                 return self._item(program, inp, truth, spec, expected_in_prompt=False, answer_kind=answer_kind)
 
             asked = {inp.index for inp in program.inputs}

@@ -180,7 +180,8 @@ def _check(kind: VariantKind, program: Program, variant: Program, truths: Truths
         if mine.expected != orig.expected:
             if kind.behaviour == "same":
                 return f"outputs differ: input {inp.index}: {_short(orig.expected)} became {_short(mine.expected)}"
-            changed.append(inp.index)
+            if program.kind == "function" or (mine.expected or "").strip():
+                changed.append(inp.index)  # (a mutant that prints nothing leaves no answer to give)
     if kind.behaviour == "changed" and not ran:
         return "does not run: on any input the original runs on"
     if kind.behaviour == "changed" and not changed:
