@@ -156,21 +156,22 @@ class Trace:
 
     def loop_count(self, line: int, body_line: int, end_line: int) -> int | None:
         """Iterations of the loop at ``line`` in its first execution: how often its first body
-        line runs before the frame leaves lines line..end_line (or returns). None when not
-        recorded to its end."""
+        line runs before the frame reaches a line outside line..end_line, or ends (a return in
+        the body; a generator's yields suspend the frame and do not end the loop). None when the
+        trace (truncated) stops inside the loop."""
         i = self._first.get(line)
         if i is None:
             return None
         frame = self.steps[i].frame
         count = 0
         for s in self.steps[i + 1:]:
-            if s.frame != frame:
+            if s.frame != frame or s.event != "l":
                 continue
-            if s.event == "r" or not (line <= s.line <= end_line):
+            if not (line <= s.line <= end_line):
                 return count
             if s.line == body_line:
                 count += 1
-        return None  # the trace (truncated) ends inside the loop
+        return None if self.truncated else count
 
 
 def read_trace(ex: Execution, expected: str | None) -> tuple[Trace | None, str | None]:
@@ -229,35 +230,80 @@ def _names(target: ast.AST) -> list[str]:
 
 
 def assignments(source: str) -> list[tuple[int, list[str]]]:
-    """(line, names it assigns) for each one-line statement inside a function that binds local
-    names (=, +=, annotated =, a for loop's target), in line order."""
+    """(line, local names) for each line inside a function that starts a statement whose first
+    line is whole (a one-line statement, or the header of an if/while/for/with on one line): the
+    names it binds first (=, +=, a for loop's target, with ... as), then the function's locals it
+    reads (arguments included), in line order. Nested functions and classes are their own."""
     tree = ast.parse(source)
     out: dict[int, list[str]] = {}
     for fn in ast.walk(tree):
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
-        for node in ast.walk(fn):
-            names: list[str] = []
-            if isinstance(node, ast.Assign) and node.lineno == node.end_lineno:
-                names = [n for t in node.targets for n in _names(t)]
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.lineno == node.end_lineno and node.value:
-                names = _names(node.target)
-            elif isinstance(node, (ast.For, ast.AsyncFor)) and node.body and node.body[0].lineno > node.lineno \
-                    and node.iter.end_lineno == node.lineno:
-                names = _names(node.target)
-            if names and _inside(fn, node):
-                out.setdefault(node.lineno, [])
-                out[node.lineno] += [n for n in names if n not in out[node.lineno]]
+        a = fn.args
+        local = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if x is not None}
+        own = [n for n in _own_nodes(fn) if isinstance(n, ast.stmt)]
+        for stmt in own:
+            for t in _targets(stmt):
+                local.update(_names(t))
+        for stmt in own:
+            head = _header(stmt)
+            if head is None:
+                continue
+            bound = [n for t in _targets(stmt) for n in _names(t)]
+            read = [n.id for h in head for n in ast.walk(h) if isinstance(n, ast.Name)
+                    and isinstance(n.ctx, ast.Load) and n.id in local]
+            names = [n for n in dict.fromkeys(bound + read)]
+            if names:
+                out.setdefault(stmt.lineno, [])
+                out[stmt.lineno] += [n for n in names if n not in out[stmt.lineno]]
     return sorted(out.items())
 
 
-def _inside(fn: ast.AST, node: ast.AST) -> bool:
-    """node belongs to fn itself, not to a function or class nested in it."""
-    for child in ast.walk(fn):
-        if child is not fn and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            if any(n is node for n in ast.walk(child)):
-                return False
-    return True
+def _own_nodes(fn: ast.AST) -> list[ast.AST]:
+    """The nodes of fn's body that belong to fn itself, not to a function, class, lambda or
+    comprehension nested in it."""
+    out, todo = [], list(ast.iter_child_nodes(fn))
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp,
+              ast.DictComp, ast.GeneratorExp)
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if not isinstance(node, scopes):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _targets(stmt: ast.stmt) -> list[ast.AST]:
+    if isinstance(stmt, ast.Assign):
+        return list(stmt.targets)
+    if isinstance(stmt, (ast.AugAssign, ast.AnnAssign)) and stmt.value is not None:
+        return [stmt.target]
+    if isinstance(stmt, (ast.For, ast.AsyncFor)):
+        return [stmt.target]
+    if isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return [i.optional_vars for i in stmt.items if i.optional_vars is not None]
+    return []
+
+
+def _header(stmt: ast.stmt) -> list[ast.AST] | None:
+    """The parts of a statement on its first line when that line is whole, else None."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Try)):
+        return None
+    if isinstance(stmt, (ast.If, ast.While)):
+        parts = [stmt.test]
+    elif isinstance(stmt, (ast.For, ast.AsyncFor)):
+        parts = [stmt.target, stmt.iter]
+    elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+        parts = list(stmt.items)
+    elif stmt.lineno == stmt.end_lineno:
+        return [stmt]
+    else:
+        return None
+    if any(getattr(p, "end_lineno", stmt.lineno) != stmt.lineno for p in parts if not isinstance(p, ast.withitem)):
+        return None
+    if isinstance(stmt, (ast.If, ast.While, ast.For, ast.AsyncFor)) and stmt.body[0].lineno == stmt.lineno:
+        return None
+    return parts
 
 
 def loops(source: str) -> list[tuple[int, int, int]]:
