@@ -10,7 +10,8 @@ Everything is decided here, in the judge's process, and no answer is ever execut
   that is no literal is ``invalid_answer``;
 * ``path`` and ``loops``: an integer (``line 7`` is read as 7);
 * ``output``: the return value, judged as output prediction is (the ``value`` judge: a literal here,
-  a pure expression in the sandbox).
+  a pure expression in the sandbox); a return value whose repr is no value (``<class 'str'>``
+  inside) is matched by its repr's text, whitespace runs collapsed.
 
 The question is ``item.context["question"]`` (kind, line, variable, and for state the plain-value
 encoding of the expected value); the judgement's ``measures`` repeat it so reports and
@@ -48,7 +49,17 @@ class TraceJudge(Judge):
 
     def judge(self, cases: Sequence[Case], sandbox: Sandbox | None) -> list[Judgement]:
         out: list[Judgement | None] = [None] * len(cases)
-        outputs = [k for k, c in enumerate(cases) if (c.item.context.get("question") or {}).get("question") == "output"]
+        outputs = []
+        for k, c in enumerate(cases):
+            if (c.item.context.get("question") or {}).get("question") != "output":
+                continue
+            if c.extracted and c.item.expected is not None and parse_value(c.item.expected) is _NO_VALUE:
+                # a return value that is no value (<class 'str'> inside): only its repr matches
+                ok = " ".join(c.extracted.split()) == " ".join(c.item.expected.split())
+                out[k] = self._verdict(c.extracted, ok).model_copy(
+                    update={"detail": "reference compared by repr", "measures": measures_of(c.item)})
+            else:
+                outputs.append(k)
         if outputs:
             judged = ValueJudge().judge([cases[k] for k in outputs], sandbox)
             for k, j in zip(outputs, judged):
