@@ -9,8 +9,9 @@ Everything is decided here, in the judge's process, and no answer is ever execut
   is accepted (the type part is ignored: the value's type is compared strictly anyway). An answer
   that is no literal is ``invalid_answer``;
 * ``path`` and ``loops``: an integer (``line 7`` is read as 7);
-* ``output``: the return value, judged as output prediction is (the ``value`` judge: a literal here,
-  a pure expression in the sandbox); a return value whose repr is no value (``<class 'str'>``
+* ``output``: the return value: a literal or a repr ``parse_value`` reads (``Counter({...})``)
+  compared here as ground truth compares labels, any other answer judged as output prediction is
+  (the ``value`` judge: a pure expression in the sandbox); a return value whose repr is no value (``<class 'str'>``
   inside) is matched by its repr's text, whitespace runs collapsed.
 
 The question is ``item.context["question"]`` (kind, line, variable, and for state the plain-value
@@ -53,11 +54,16 @@ class TraceJudge(Judge):
         for k, c in enumerate(cases):
             if (c.item.context.get("question") or {}).get("question") != "output":
                 continue
-            if c.extracted and c.item.expected is not None and parse_value(c.item.expected) is _NO_VALUE:
+            expected = parse_value(c.item.expected) if c.extracted and c.item.expected is not None else _NO_VALUE
+            answer = parse_value(c.extracted) if expected is not _NO_VALUE else _NO_VALUE
+            if c.extracted and c.item.expected is not None and expected is _NO_VALUE:
                 # a return value that is no value (<class 'str'> inside): only its repr matches
                 ok = " ".join(c.extracted.split()) == " ".join(c.item.expected.split())
                 out[k] = self._verdict(c.extracted, ok).model_copy(
                     update={"detail": "reference compared by repr", "measures": measures_of(c.item)})
+            elif answer is not _NO_VALUE:  # a literal, or a repr parse_value reads (Counter({...}), set())
+                out[k] = self._verdict(c.extracted, same(answer, expected, self.rel_tol)).model_copy(
+                    update={"measures": measures_of(c.item)})
             else:
                 outputs.append(k)
         if outputs:
@@ -103,7 +109,10 @@ class TraceJudge(Judge):
             if value is _NO_VALUE:
                 return Judgement(extracted=ans, outcome="invalid_answer", correct=False,
                                  detail="not a literal (answers are never executed)")
-            return self._verdict(ans, same(value, decode(q["value"]), self.rel_tol))
+            expected = decode(q["value"])
+            if isinstance(expected, dict) and type(expected) is not dict:
+                expected = dict(expected)  # Counter, OrderedDict, defaultdict: parse_value reads them as dicts
+            return self._verdict(ans, same(value, expected, self.rel_tol))
         return Judgement(extracted=ans, outcome="sandbox_error", correct=False, detail=f"unknown question {kind!r}")
 
     @staticmethod

@@ -10,8 +10,9 @@ state, path and output are right, 0.5 when only output is wrong, 0.25 when path 
 0.125 when only coverage is right, else 0.
 
 Every program is traced in the run's sandbox first (through the execution cache); a program
-whose trace fails is left out of every stage with the reason, as are programs the static screen
-refuses (tracing.screen). The sampler's choices, the caps and the failures are in the manifest
+whose determinism is probed (ClassEval) is traced once more, under another clock and a fresh
+random state, and left out when the two traces differ; a program whose trace fails is left out
+of every stage with the reason, as are programs the static screen refuses (tracing.screen). The sampler's choices, the caps and the failures are in the manifest
 (``trace``). Each stage is judged by the ``trace`` judge, which never executes an answer.
 """
 
@@ -94,14 +95,24 @@ class TraceTask(TaskBuilder):
                 t = ctx.truths.get((p.id, inp.index))
                 if t is not None and t.status in RUNNABLE and inp.call is not None:
                     pairs.append((p, inp, t))
-        executions = ctx.run_jobs([tracing.trace_job(p, inp) for p, inp, _ in pairs]) if pairs else []
+        probed = [k for k, (p, _, _) in enumerate(pairs) if p.meta.get("determinism_probe")]
+        jobs = [tracing.trace_job(p, inp) for p, inp, _ in pairs]
+        jobs += [tracing.probe_job(pairs[k][0], pairs[k][1]) for k in probed]
+        executions = ctx.run_jobs(jobs) if jobs else []
+        probes = dict(zip(probed, executions[len(pairs):]))
         record: dict = {"sampler": tracing.SAMPLER, "seed": ctx.seed, "caps": tracing.caps(), "traced": 0,
                         "truncated": 0, "failed": {}, "questions": {}}
         chosen: list[tuple[Program, TestInput, Truth, dict]] = []
         failed: dict[str, str] = {}
-        for (p, inp, t), ex in zip(pairs, executions):
+        for k, ((p, inp, t), ex) in enumerate(zip(pairs, executions)):
             key = f"{p.id}#{inp.index}"
             trace, why = tracing.read_trace(ex, t.expected)
+            if trace is not None and k in probes:
+                again, why = tracing.read_trace(probes[k], t.expected)
+                if again is not None and not tracing.same_trace(trace, again):
+                    why = "nondeterministic: traced again (another clock, a fresh random state) it differs"
+                if why:
+                    trace = None
             if trace is None:
                 record["failed"][key] = why
                 failed.setdefault(p.id, f"{TRACE_FAILED}: {why}")

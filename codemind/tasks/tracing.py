@@ -84,6 +84,22 @@ def trace_job(program: Program, inp: TestInput, max_steps: int = MAX_STEPS, max_
     return ExecJob(language="python", source=TRACER, calls=[call], stdin=inp.stdin or "", limits=LIMITS)
 
 
+def probe_job(program: Program, inp: TestInput) -> ExecJob:
+    """The trace job again under another clock (groundtruth.PROBE_ZONES[0], made effective by
+    the clock probe's tzset) and, being another process, a fresh random state: for programs
+    whose determinism is probed (ClassEval), a trace is asked about only when this one is the
+    same (a local may draw random numbers although the output does not depend on them)."""
+    from codemind.groundtruth import PROBE_ZONES
+
+    job = trace_job(program, inp)
+    prelude = resources.text("codemind", "snippets/clock_probe.py")
+    return job.model_copy(update={"source": prelude + job.source, "env": {**job.env, "TZ": PROBE_ZONES[0]}})
+
+
+def same_trace(a: "Trace", b: "Trace") -> bool:
+    return a.steps == b.steps and a.ret == b.ret and a.truncated == b.truncated
+
+
 def caps() -> dict:
     return {"max_steps": MAX_STEPS, "max_value": MAX_VALUE, "max_bytes": MAX_BYTES,
             "tracer_sha256": content_hash(TRACER)}

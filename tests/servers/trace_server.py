@@ -1,7 +1,8 @@
 """An OpenAI-compatible server (127.0.0.1 only) that answers the trace task's questions by
 tracing the program itself: the numbered program and the call are read back from the prompt,
-the program is traced with codemind's tracer in a process sandbox of the server's own (not the
-run's sandbox, not its execution cache), and the answer is read off that trace.
+the program is traced with codemind's tracer in a sandbox of the server's own (the default kind,
+as the run's: Docker where it is ready, so both see the same interpreter and packages; not the
+run's sandbox and not its execution cache), and the answer is read off that trace.
 
 ``TraceScript(wrong=False)`` answers every question right; ``wrong=True`` answers every one
 wrong on purpose (coverage flipped, a line or a count 1000 off, a string no program computes
@@ -42,6 +43,7 @@ def unnumbered(code: str) -> str:
 @dataclass
 class TraceScript:
     wrong: bool = False
+    sandbox: str | None = None  # the default (Docker where it is ready, as the run's), or "process"
     traces: dict[tuple[str, str], tracing.Trace | None] = field(default_factory=dict)  # (numbered, call)
     sources: dict[str, str] = field(default_factory=dict)  # numbered -> source
     kinds: Counter = field(default_factory=Counter)
@@ -61,7 +63,7 @@ class TraceScript:
             return
         jobs = [tracing.trace_job(Program(id="x", benchmark="x", language="python", kind="function", source=s,
                                           inputs=[]), TestInput(call=c)) for s, c in todo]
-        with open_sandbox("process", workers=2) as sb:
+        with open_sandbox(self.sandbox, workers=2) as sb:
             executions = sb.run(jobs)
         for (s, c), ex in zip(todo, executions):
             trace, _ = tracing.read_trace(ex, None)
