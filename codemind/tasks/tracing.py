@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import random
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,7 @@ def screen(source: str) -> str | None:
     """Why the program is not traced (it names interpreter internals a trace depends on), or
     None. Names, attributes, imports and string constants count: getattr(sys, "settrace") too."""
     try:
-        tree = ast.parse(source)
+        tree = _parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return "does not parse"
     for node in ast.walk(tree):
@@ -228,6 +229,12 @@ def read_trace(ex: Execution, expected: str | None) -> tuple[Trace | None, str |
 # ---------------------------------------------------------------- what can be asked
 
 
+def _parse(source: str) -> ast.Module:
+    with warnings.catch_warnings():  # dataset programs' invalid escapes ('\\d' in a plain string)
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
+
+
 def numbered(source: str) -> str:
     """The program as the prompts show it: every line with its number."""
     lines = source.rstrip("\n").split("\n")
@@ -250,7 +257,7 @@ def assignments(source: str) -> list[tuple[int, list[str]]]:
     line is whole (a one-line statement, or the header of an if/while/for/with on one line): the
     names it binds first (=, +=, a for loop's target, with ... as), then the function's locals it
     reads (arguments included), in line order. Nested functions and classes are their own."""
-    tree = ast.parse(source)
+    tree = _parse(source)
     out: dict[int, list[str]] = {}
     for fn in ast.walk(tree):
         if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -326,7 +333,7 @@ def loops(source: str) -> list[tuple[int, int, int]]:
     """(line, first body line, last line) of every for/while loop whose header is one line and
     whose body starts on a later line."""
     out = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(_parse(source)):
         if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and node.body:
             header_end = (node.iter if isinstance(node, (ast.For, ast.AsyncFor)) else node.test).end_lineno
             if header_end == node.lineno and node.body[0].lineno > node.lineno:
