@@ -61,5 +61,5 @@ def test_names_come_from_the_registries(toys, data_dir):
     assert "toy-answered" in TASKS.names() and "toy-even" in JUDGES.names() and "toy-length" in BACKENDS.names()
     assert RunConfig(benchmark="cruxeval", task="toy-answered").task == "toy-answered"
     TASKS.unregister("toy-answered")
-    with pytest.raises(ValidationError, match="unknown task 'toy-answered' \\(known: der, dsr, ier, input, sr\\)"):
+    with pytest.raises(ValidationError, match="unknown task 'toy-answered' \\(known: der, dsr, ier, input, sr, trace\\)"):
         RunConfig(benchmark="cruxeval", task="toy-answered")

@@ -85,7 +85,7 @@ def test_a_typo_in_a_lazy_line_fails_loudly_when_used():
     (["run", "--benchmark", "cruxeval", "--judge", "nope", "--model", "replay:x"], "unknown judge 'nope' (known:"),
     (["run", "--benchmark", "cruxeval", "--model", "nope:x"], "unknown model backend 'nope' (known:"),
     (["run", "--benchmark", "cruxeval", "--task", "nope", "--model", "replay:x"],
-     "invalid --task: unknown task 'nope' (known: der, dsr, ier, input, sr)"),
+     "invalid --task: unknown task 'nope' (known: der, dsr, ier, input, sr, trace)"),
     (["run", "--benchmark", "cruxeval", "--sandbox", "nope", "--model", "replay:x"],
      "invalid --sandbox: unknown sandbox 'nope' (known: docker, process)"),
 ])

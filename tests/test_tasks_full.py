@@ -38,7 +38,7 @@ from codemind.benchmarks.base import BENCHMARKS
 from codemind.schema import OUTCOMES
 from codemind.tasks import base as task_base
 from codemind.tasks.base import TASKS
-from codemind.tasks import dsr
+from codemind.tasks import dsr, trace
 from codemind.tasks.sr import NOT_MUTABLE
 
 
@@ -61,6 +61,8 @@ SUPPORTED = {
     "sr": PY_FUNCTIONS - {("cruxeval", "python")} | {("classeval", "python"), ("humaneval-x", "java")},
     # DSR: the benchmarks of CodeMind's DSR (codemind/tasks/dsr.py BENCHMARKS), Python
     "dsr": {("humaneval", "python"), ("cruxeval", "python"), ("avatar-latest", "python"), ("classeval", "python")},
+    # trace: Python function programs (a call to trace), ClassEval's Test().test() included
+    "trace": PY_FUNCTIONS | {("classeval", "python")},
 }
 STAGES = {
     "ier": ["ier"],
@@ -68,10 +70,12 @@ STAGES = {
     "der": ["synthesis", "prediction", "reference"],
     "sr": ["with_test", "no_test", "misleading_test"],
     "dsr": ["dsr"],
+    "trace": list(trace.STAGES),
 }
 REASONS = {task_base.NO_INPUT, task_base.NOT_RUN, task_base.NOT_FUNCTION, task_base.NOT_PYTHON, task_base.NO_SPEC,
-           task_base.NO_TESTS, task_base.NO_SHOWN_TEST, task_base.NOT_ASKABLE, task_base.NOT_VALUE, NOT_MUTABLE, dsr.NOT_DSR,
-           dsr.NOT_PADDED, dsr.REFERENCE_FAILS}
+           task_base.NO_TESTS, task_base.NO_SHOWN_TEST, task_base.NOT_ASKABLE, task_base.NOT_VALUE, NOT_MUTABLE,
+           dsr.NOT_DSR, dsr.NOT_PADDED, dsr.REFERENCE_FAILS, trace.NOT_TRACEABLE, trace.TRACE_FAILED, trace.NO_QUESTION,
+           trace.NO_LOOP}
 # The whole of CodeNet (about 1,900 programs per language; Java: five javac calls over ~400
 # programs each) is most of this module's time.
 SAMPLES = {"humaneval": 2}  # more than one sample per item somewhere; 1 elsewhere (cost)
@@ -201,6 +205,8 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
         runnable -= sum(1 for p in progs if p.id in untested and p.inputs)  # (their inputs all run)
     if task in ("ier", "input", "der"):  # one item per input whose ground truth ran (first inputs only)
         assert first["items"] == runnable, (first["items"], gt)
+    elif task == "trace":  # one chain per traced program (first inputs only); the rest left out with a reason
+        assert first["items"] == first["used"] == len(progs) - first["unusable"], first
     elif task == "dsr":  # every program with an input that ran (or tests), unless its padding failed
         left_out = sum(first["reasons"].get(r, 0) for r in (task_base.NO_INPUT, task_base.NOT_RUN, dsr.NOT_PADDED,
                                                               dsr.REFERENCE_FAILS, task_base.NO_TESTS))
@@ -232,6 +238,11 @@ def test_full_run(data_dir, docker_ready, tmp_path, task, bench, lang):
     if task == "sr":
         assert usage["misleading_test"]["items"] == manifest["sr_mutations"]["mutated"]
         assert usage["with_test"]["items"] == usage["no_test"]["items"]
+    if task == "trace":  # the server answers from the program's own trace: every answer is right
+        wrong = [(s["stage"], s["program_id"], s["outcome"], s["expected"], s["extracted"]) for s in samples
+                 if not s["correct"]]
+        assert not wrong, wrong[:5]
+        assert manifest["trace"]["traced"] >= first["items"]
     if task == "dsr":  # the server answers with the unpadded originals: all pass, all score 1
         padding = manifest["dsr_padding"]
         assert padding["padded"] == first["items"] and len(padding["left_out"]) <= 0.02 * len(progs), padding

@@ -70,3 +70,4 @@ JUDGES.register("codemind-exact", lazy="codemind.judges.codemind_exact:CodeMindE
 JUDGES.register("stdout", lazy="codemind.judges.stdout:StdoutJudge")
 JUDGES.register("tests", lazy="codemind.judges.tests:TestsJudge")
 JUDGES.register("dsr", lazy="codemind.judges.dsr:DSRJudge")
+JUDGES.register("trace", lazy="codemind.judges.trace:TraceJudge")

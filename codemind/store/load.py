@@ -166,10 +166,31 @@ def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd
         t = t.append_column("model_label", pa.array([run_label(manifest)] * n, pa.string()))
         tables.append(t)
         manifests.append(manifest)
-    df = pa.concat_tables(tables).to_pandas()
+    df = _question_columns(pa.concat_tables(tables).to_pandas())
     if not features or df.empty:
         return df
     return join_features(df, runs, manifests)
+
+
+QUESTION_COLUMNS = ("question", "line", "variable")
+
+
+def _question_columns(df: "pd.DataFrame") -> "pd.DataFrame":
+    """Trace questions (task trace) say what they asked in ``measures``: its ``question`` (the
+    kind: coverage, state, path, loops, output), ``line`` and ``variable`` become columns of
+    their own (None elsewhere). Added only when some sample has them."""
+    import pandas as pd
+
+    if "measures" not in df.columns:
+        return df
+    rows = [m if isinstance(m, dict) else {} for m in df["measures"].tolist()]
+    if not any("question" in m for m in rows):
+        return df
+    df = df.copy()
+    df["question"] = [m.get("question") for m in rows]
+    df["line"] = pd.array([m.get("line") for m in rows], dtype="Int64")
+    df["variable"] = [m.get("variable") for m in rows]
+    return df
 
 
 def join_features(df: "pd.DataFrame", runs: Sequence[Path], manifests: Sequence[dict]) -> "pd.DataFrame":

@@ -262,6 +262,8 @@ EXTRACTORS.register("verbatim", lazy="codemind.tasks.extract:verbatim")
 EXTRACTORS.register("code", lazy="codemind.tasks.code:extract_code")  # DER/SR synthesis answers
 EXTRACTORS.register("dsr-code", lazy="codemind.tasks.code:extract_marked_code")  # DSR answers
 EXTRACTORS.register("java-code", lazy="codemind.tasks.java_synthesis:extract_java_code")  # Java DER/SR
+EXTRACTORS.register("trace-answer", lazy="codemind.tasks.trace:extract_answer")  # trace questions
+EXTRACTORS.register("trace-answer-lenient", lazy="codemind.tasks.trace:extract_answer_lenient")
 
 EXACT = frozenset(n for n in EXTRACTORS.names() if "lenient" not in n)
 

@@ -1,8 +1,8 @@
 """Prompt templates kept as data files (prompts/index.toml + one .txt per template).
 
 Templates are byte-exact copies of their published sources. Rendering fills the
-placeholders {code} {input} {call} {output} {stdin} {spec} {test} {method} in one regex pass, so text inside the
-inserted program can never be substituted again.
+placeholders {code} {input} {call} {output} {stdin} {spec} {test} {method} {line}
+{variable} in one regex pass, so text inside the inserted program can never be substituted again.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from codemind.errors import UserError
 from codemind.schema import Program, Prompt
 
 PROMPT_DIR = Path(__file__).parent / "prompts"
-_PLACEHOLDER = re.compile(r"\{(code|input|call|output|stdin|spec|test|method)\}")
+_PLACEHOLDER = re.compile(r"\{(code|input|call|output|stdin|spec|test|method|line|variable)\}")
 # CRUXEval templates write the queried call as f(...): for a program whose entry point has
 # another name the query is rendered with the program's own name.
 _F_CALLS = ("f({input})", "f(??)")

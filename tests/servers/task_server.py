@@ -16,7 +16,10 @@ from executing anything, so a request costs a regex and a dict lookup:
   prompts, Python and Java): the dataset's expected output, between <<<Output>>> and [END-OF-RESPONSE];
 - input prediction (`assert NAME(??) == OUTPUT`): the program's own first input;
 - DSR (`Refactor the code and generate a shorter version of it`): the unpadded original program
-  (tests/servers/dsr_server.py; its table of padded programs is made on the first DSR prompt).
+  (tests/servers/dsr_server.py; its table of padded programs is made on the first DSR prompt);
+- trace questions (task trace: coverage, state, path, loops, output of a numbered program): read
+  off the program's own trace (tests/servers/trace_server.py; it traces the programs on the
+  first trace prompt).
 
 Where the table has no entry the reply is a plausible fixed answer of the right form (`0`)
 and the prompt is recorded under `kinds["...-fallback"]`; a prompt of no known kind gets "?"
@@ -74,6 +77,7 @@ class TaskScript:
     lock: threading.Lock = field(default_factory=threading.Lock)
     programs: list = field(default_factory=list)
     dsr: DSRScript | None = None
+    trace: "TraceScript | None" = None  # noqa: F821
 
     def add(self, programs: Iterable) -> "TaskScript":
         """Table entries for these programs (codemind.schema.Program)."""
@@ -111,6 +115,15 @@ class TaskScript:
                     self.dsr = DSRScript().add(self.programs)
             reply = self.dsr.answer(prompt)
             self._count("dsr" if self.dsr.table.get(DSR_Q.match(prompt).group(1).strip()) else "dsr-fallback")
+            return reply
+        from servers.trace_server import PROMPT as TRACE_Q, TraceScript  # it imports this module
+
+        if TRACE_Q.match(prompt):
+            with self.lock:
+                if self.trace is None:
+                    self.trace = TraceScript().add(self.programs)
+            reply = self.trace.answer(prompt)
+            self._count("trace" if reply != "?" else "trace-fallback")
             return reply
         m = PROBLEM.search(prompt)
         if m and ("write a Python function" in prompt or "complete the method" in prompt):
