@@ -126,13 +126,13 @@ def _binds(stmt: ast.stmt) -> set[str]:
     return set()
 
 
-class _Names:
-    """Fresh names for padding definitions, none of them used by the program."""
+class Fresh:
+    """Fresh names, none of them taken (updated as they are handed out)."""
 
     def __init__(self, taken: set[str]):
         self.taken = set(taken)
 
-    def fresh(self, base: str) -> str:
+    def __call__(self, base: str) -> str:
         name, k = base, 0
         while name in self.taken:
             k += 1
@@ -233,7 +233,7 @@ def pad(source: str, key: str, seed: int = 0, attempt: int = 0) -> Padded:
     kinds = KINDS_BY_ATTEMPT[min(attempt, len(KINDS_BY_ATTEMPT) - 1)]
     rng = random.Random(f"{TRANSFORM}/{seed}/{key}/{attempt}")
     p = parts()
-    names = _Names(identifiers(tree))
+    names = Fresh(identifiers(tree))
     star = any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in ast.walk(tree))
     applied: list[str] = []
     top: list[ast.stmt] = []  # inserted at the module's start, in this order
@@ -273,7 +273,7 @@ def pad(source: str, key: str, seed: int = 0, attempt: int = 0) -> Padded:
         chosen = rng.sample(finder.found, k=min(len(finder.found), rng.randint(1, 2))) if finder.found else []
         targets: dict[int, str] = {}
         for node in chosen:
-            name = names.fresh("newFunc")
+            name = names("newFunc")
             helper = copy.deepcopy(p.helper)
             helper.name = name
             ret = helper.body[-1]
@@ -291,10 +291,10 @@ def pad(source: str, key: str, seed: int = 0, attempt: int = 0) -> Padded:
                       if not fn.decorator_list and fn.name not in _SKIP_DECORATING and not _calls_itself(fn)]
         if candidates:
             decorator = copy.deepcopy(p.decorator)
-            decorator.name = names.fresh("my_decorator")
+            decorator.name = names("my_decorator")
             inner = decorator.body[0]
             assert isinstance(inner, ast.FunctionDef)
-            inner.name = names.fresh("dec_result")
+            inner.name = names("dec_result")
             # the decorator's own variables are local to it: they shadow nothing of the program
             call = dead_call() if "dead_call" in kinds else None
             if call is not None:

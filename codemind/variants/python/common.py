@@ -11,7 +11,7 @@ import keyword
 import random
 from collections.abc import Iterator
 
-from codemind.tasks.padding import identifiers
+from codemind.tasks.padding import Fresh, identifiers  # noqa: F401 (Fresh: shared with the transforms)
 from codemind.variants.base import NotApplicable, Target
 
 BUILTINS = frozenset(dir(builtins))
@@ -52,6 +52,33 @@ def frozen_ids(tree: ast.AST) -> set[int]:
     return out
 
 
+def annotation_ids(tree: ast.AST, *, patterns: bool = False, fstrings: bool = False,
+                   bare_constants: bool = False) -> set[int]:
+    """ids of the nodes where an expression is not a free-standing value, which no rewrite or
+    mutation may touch: format specs and annotations, and as asked match patterns, whole
+    f-strings, and bare constant statements (docstrings)."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        parts: list[ast.AST] = []
+        if patterns and isinstance(node, ast.match_case):
+            parts.append(node.pattern)
+        elif bare_constants and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            parts.append(node.value)
+        elif isinstance(node, ast.FormattedValue) and node.format_spec:
+            parts.append(node.format_spec)
+        elif isinstance(node, ast.arg) and node.annotation:
+            parts.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
+            parts.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            parts.append(node.annotation)
+        elif fstrings and isinstance(node, ast.JoinedStr):
+            parts.append(node)
+        for part in parts:
+            out.update(id(n) for n in ast.walk(part))
+    return out
+
+
 def taken_names(tree: ast.AST, target: Target) -> set[str]:
     """Every identifier a fresh name must differ from: the program's, the calls', builtins,
     keywords and the names to keep."""
@@ -61,21 +88,6 @@ def taken_names(tree: ast.AST, target: Target) -> set[str]:
     if target.entry_point:
         out.add(target.entry_point)
     return out
-
-
-class Fresh:
-    """Fresh names, none of them taken (updated as they are handed out)."""
-
-    def __init__(self, taken: set[str]):
-        self.taken = set(taken)
-
-    def __call__(self, base: str) -> str:
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}{k}"
-        self.taken.add(name)
-        return name
 
 
 def uses_reflection(tree: ast.AST) -> bool:

@@ -27,6 +27,7 @@ import random
 from codemind.variants.base import NotApplicable, Target
 from codemind.variants.python.common import (
     Fresh,
+    annotation_ids,
     blocks,
     finish,
     frozen_ids,
@@ -59,25 +60,8 @@ def _simple(e: ast.expr) -> bool:
 
 def _excluded(tree: ast.AST) -> set[int]:
     """Nodes where an expression is not a free-standing value: match patterns, format specs,
-    annotations, docstrings."""
-    out: set[int] = set()
-    for node in ast.walk(tree):
-        parts: list[ast.AST] = []
-        if isinstance(node, ast.match_case):
-            parts.append(node.pattern)
-        elif isinstance(node, ast.FormattedValue) and node.format_spec:
-            parts.append(node.format_spec)
-        elif isinstance(node, ast.arg) and node.annotation:
-            parts.append(node.annotation)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
-            parts.append(node.returns)
-        elif isinstance(node, ast.AnnAssign):
-            parts.append(node.annotation)
-        elif isinstance(node, ast.JoinedStr):
-            parts.append(node)
-        for p in parts:
-            out.update(id(n) for n in ast.walk(p))
-    return out
+    annotations, f-strings."""
+    return annotation_ids(tree, patterns=True, fstrings=True)
 
 
 _DISPLAYS = {"list": lambda elts: ast.List(elts, ast.Load()), "tuple": lambda elts: ast.Tuple(elts, ast.Load()),

@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable
 
 from codemind.variants.base import NotApplicable, Target
-from codemind.variants.python.common import finish, frozen_ids, parse
+from codemind.variants.python.common import annotation_ids, finish, frozen_ids, parse
 
 Site = Callable[[random.Random], None]  # applies one mutation in place
 
@@ -36,22 +36,8 @@ _BOUNDARY = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
 
 
 def _skipped(tree: ast.AST) -> set[int]:
-    out = frozen_ids(tree)
-    for node in ast.walk(tree):
-        parts: list[ast.AST] = []
-        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            parts.append(node.value)  # docstrings and bare constants
-        elif isinstance(node, ast.FormattedValue) and node.format_spec:
-            parts.append(node.format_spec)
-        elif isinstance(node, ast.arg) and node.annotation:
-            parts.append(node.annotation)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
-            parts.append(node.returns)
-        elif isinstance(node, ast.AnnAssign):
-            parts.append(node.annotation)
-        for p in parts:
-            out.update(id(n) for n in ast.walk(p))
-    return out
+    """Never mutated: the unittest class, docstrings and bare constants, format specs, annotations."""
+    return frozen_ids(tree) | annotation_ids(tree, bare_constants=True)
 
 
 def _parents(tree: ast.AST) -> dict[int, tuple[ast.AST, str, int | None]]:
