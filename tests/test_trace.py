@@ -309,6 +309,17 @@ def test_a_trace_that_disagrees_with_the_untraced_run_is_refused(sandbox):
     assert trace is None and "another value" in why
 
 
+def test_a_program_drawing_random_numbers_traces_the_same_every_time_and_differs_under_the_probe(sandbox):
+    """Every trace job seeds `random` (0), so the harness's trace and any later one agree; the
+    determinism probe seeds it otherwise (1), so a trace that depends on the draws is found."""
+    p = prog("import random\ndef f(n):\n    x = random.randrange(10**9)\n    y = random.random()\n    return n\n", "f(3)")
+    jobs = [tracing.trace_job(p, p.inputs[0]), tracing.trace_job(p, p.inputs[0]), tracing.probe_job(p, p.inputs[0])]
+    first, again, probe = [tracing.read_trace(ex, "3")[0] for ex in sandbox.run(jobs)]
+    assert first is not None and again is not None and probe is not None
+    assert tracing.same_trace(first, again) and value(first, 3, "x") == value(again, 3, "x")
+    assert not tracing.same_trace(first, probe)
+
+
 # ---------------------------------------------------------------- the sampler and the task's plan
 
 

@@ -202,6 +202,7 @@ class TaskBuilder(ABC):
 
     def __init__(self) -> None:
         self.skipped: dict[str, str] = {}  # program id -> why build() left an input of it out
+        self.left_out: Counter[str] = Counter()  # reason kind -> inputs build() left out (Unaskable)
         self.on_label = False  # set by plan(): build label-only items too (asks_on_label and a label judge)
 
     def plan(self, ctx: StageContext) -> Iterator[Stage]:
@@ -212,7 +213,10 @@ class TaskBuilder(ABC):
         items = self.build(ctx.programs, ctx.truths, ctx.prompt_id)
         used = {i.program_id for i in items}
         unusable = {p.id: self.unusable_reason(p, ctx.truths) or NOT_RUN for p in ctx.programs if p.id not in used}
-        record_usage(ctx, self.name, usage(ctx.programs, items, unusable))
+        report = usage(ctx.programs, items, unusable)
+        if self.left_out:  # inputs of used programs too: items + these = inputs with runnable truth
+            report["inputs_left_out"] = dict(self.left_out.most_common())
+        record_usage(ctx, self.name, report)
         yield Stage(None, items)
 
     def static_problem(self, program: Program) -> str | None:
@@ -233,6 +237,7 @@ class TaskBuilder(ABC):
                 item = make(inp)
             except Unaskable as e:
                 self.skipped.setdefault(program.id, str(e))
+                self.left_out[str(e).split(":", 1)[0]] += 1
                 continue
             if item is not None:
                 items.append(item)

@@ -7,7 +7,9 @@ adapter excluded, are asked too, as the paper did: label-only items (Item.label_
 executed output), counted in the manifest's usable_programs.ier.label_only.
 
 An input whose executed return value has no literal form (a datetime, a class: ``<class
-'str'>``) is not asked: no answer could state it. Its program's reason says so (NOT_VALUE).
+'str'>``) is not asked where the judge compares with that value: no answer could state it. It
+is counted in the stage's ``inputs_left_out`` (NOT_VALUE). Under a label judge it is asked, as
+the paper did: the label is text the dataset states.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class IER(TaskBuilder):
                 truth = truths.get((program.id, inp.index))
                 if truth is None or (truth.status not in RUNNABLE and inp.index not in on_label):
                     return None
-                if answer_kind == "value" and truth.status in RUNNABLE and not is_plain_value(truth.expected):
+                if (answer_kind == "value" and not self.on_label and truth.status in RUNNABLE
+                        and not is_plain_value(truth.expected)):
                     raise Unaskable(f"{NOT_VALUE}: input {inp.index} returns {truth.expected[:60]}")
                 return self._item(program, inp, truth, spec, expected_in_prompt=False, answer_kind=answer_kind)
 

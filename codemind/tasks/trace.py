@@ -10,8 +10,9 @@ state, path and output are right, 0.5 when only output is wrong, 0.25 when path 
 0.125 when only coverage is right, else 0.
 
 Every program is traced in the run's sandbox first (through the execution cache); a program
-whose determinism is probed (ClassEval) is traced once more, under another clock and a fresh
-random state, and left out when the two traces differ; a program whose trace fails is left out
+whose determinism is probed (ClassEval) is traced once more, under another clock and another
+random seed (every trace job seeds the random module: the same job gives the same trace), and
+left out when the two traces differ; a program whose trace fails is left out
 of every stage with the reason, as are programs the static screen refuses (tracing.screen). The sampler's choices, the caps and the failures are in the manifest
 (``trace``). Each stage is judged by the ``trace`` judge, which never executes an answer.
 """
@@ -110,7 +111,7 @@ class TraceTask(TaskBuilder):
             if trace is not None and k in probes:
                 again, why = tracing.read_trace(probes[k], t.expected)
                 if again is not None and not tracing.same_trace(trace, again):
-                    why = "nondeterministic: traced again (another clock, a fresh random state) it differs"
+                    why = "nondeterministic: traced again (another clock, another random seed) it differs"
                 if why:
                     trace = None
             if trace is None:

@@ -79,20 +79,21 @@ def screen(source: str) -> str | None:
 
 
 def trace_job(program: Program, inp: TestInput, max_steps: int = MAX_STEPS, max_value: int = MAX_VALUE,
-              max_bytes: int = MAX_BYTES) -> ExecJob:
-    """The sandbox job that traces one (program, input): the tracer's source and one call."""
-    call = f"__codemind_trace__({program.source!r}, {inp.call!r}, {max_steps}, {max_value}, {max_bytes})"
+              max_bytes: int = MAX_BYTES, seed: int = 0) -> ExecJob:
+    """The sandbox job that traces one (program, input): the tracer's source and one call. The
+    random module is seeded with `seed`, so the same job gives the same trace."""
+    call = f"__codemind_trace__({program.source!r}, {inp.call!r}, {max_steps}, {max_value}, {max_bytes}, {seed})"
     return ExecJob(language="python", source=TRACER, calls=[call], stdin=inp.stdin or "", limits=LIMITS)
 
 
 def probe_job(program: Program, inp: TestInput) -> ExecJob:
     """The trace job again under another clock (groundtruth.PROBE_ZONES[0], made effective by
-    the clock probe's tzset) and, being another process, a fresh random state: for programs
-    whose determinism is probed (ClassEval), a trace is asked about only when this one is the
-    same (a local may draw random numbers although the output does not depend on them)."""
+    the clock probe's tzset) and another random seed: for programs whose determinism is probed
+    (ClassEval), a trace is asked about only when this one is the same (a local may draw random
+    numbers although the output does not depend on them)."""
     from codemind.groundtruth import PROBE_ZONES
 
-    job = trace_job(program, inp)
+    job = trace_job(program, inp, seed=1)
     prelude = resources.text("codemind", "snippets/clock_probe.py")
     return job.model_copy(update={"source": prelude + job.source, "env": {**job.env, "TZ": PROBE_ZONES[0]}})
 

@@ -1,8 +1,10 @@
 # CodeMind's line tracer: the source of a sandbox job (codemind/tasks/tracing.py trace_job).
-# The job's one call is __codemind_trace__(SOURCE, CALL, MAX_STEPS, MAX_VALUE, MAX_BYTES): it
-# compiles the program's source, runs it and the call under sys.settrace restricted to the
-# program's own code objects, and returns the trace as a plain value (the runner encodes it with
-# plainvalues and sends it on the result channel, like any call's value).
+# The job's one call is __codemind_trace__(SOURCE, CALL, MAX_STEPS, MAX_VALUE, MAX_BYTES, SEED):
+# it seeds the random module with SEED (a trace, and so its answers, must not change from run to
+# run; the determinism probe traces again under another seed and leaves out programs whose
+# trace then differs), compiles the program's source, runs it and the call under sys.settrace
+# restricted to the program's own code objects, and returns the trace as a plain value (the
+# runner encodes it with plainvalues and sends it on the result channel, like any call's value).
 #
 # The trace: {"v": 1, "status": "ok" | "raised", "exc": type name, "steps": [[frame, event, line,
 # {name: value}], ...], "frames": {frame: [code name, first line, parent frame]}, "truncated":
@@ -17,6 +19,7 @@
 # program that tries to switch tracing off is recorded as tampering, and so is one whose trace
 # function is not the tracer's when it ends.
 import builtins as _builtins
+import random as _random
 import sys as _sys
 
 import codemind_plainvalues as _pv
@@ -39,7 +42,7 @@ def _codes(code, out):
     return out
 
 
-def __codemind_trace__(source, call, max_steps, max_value, max_bytes):
+def __codemind_trace__(source, call, max_steps, max_value, max_bytes, seed=0):
     code = _compile(source, "<program>", "exec", dont_inherit=True)
     call_code = None if call is None else _compile(call, "<call>", "eval", dont_inherit=True)
     own = _codes(code, _set())
@@ -123,6 +126,7 @@ def __codemind_trace__(source, call, max_steps, max_value, max_bytes):
     ns = {"__name__": "__main__", "__builtins__": _builtins, "__file__": "main.py"}
     result = None
     status, exc = "ok", None
+    _random.seed(seed)
     _settrace(glob)
     try:
         _exec(code, ns)
