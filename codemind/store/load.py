@@ -116,21 +116,68 @@ def read_samples_table(run: Path):
         raise UserError(f"{Path(run) / SAMPLES} is not valid samples JSONL: {str(e).splitlines()[0]}") from None
 
 
-def cached_samples_table(run: Path):
-    """samples.jsonl as a pyarrow Table, through a Parquet copy in the cache keyed by the
-    file's path, size and mtime: run directories are append-only, so any change to the file
-    changes the key, and a later load reads columnar data instead of parsing JSON again."""
+def _cache_target(run: Path) -> Path:
+    """The Parquet copy of a run's samples.jsonl in the cache (path, size and mtime in the name)."""
     import hashlib
-
-    import pyarrow.parquet as pq
 
     from codemind.analysis.features import cache_dir
 
     path = (Path(run) / SAMPLES).resolve()
     st = path.stat()
-    folder = cache_dir() / "samples"
     stem = hashlib.sha256(str(path).encode()).hexdigest()[:24]
-    target = folder / f"{stem}-{st.st_size}-{st.st_mtime_ns}.parquet"
+    return cache_dir() / "samples" / f"{stem}-{st.st_size}-{st.st_mtime_ns}.parquet"
+
+
+def samples_columns(run: Path, columns: Sequence[str]):
+    """Some columns of samples.jsonl as a pyarrow Table, in the memory of those columns alone:
+    from the Parquet copy when load() made one, else parsed with the other fields skipped
+    (nothing is cached: a report must not hold the whole table). Columns of _schema() plus
+    ``stage``; a torn last line is left out."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    fields = {f.name: f for f in _schema()}
+    fields["stage"] = pa.field("stage", pa.string())
+    schema = pa.schema([fields[c] for c in columns])
+    target = _cache_target(run)
+    if target.is_file():
+        try:
+            table = pq.read_table(target, columns=[c for c in columns if c in pq.read_schema(target).names])
+            for c in columns:
+                if c not in table.column_names:
+                    table = table.append_column(c, pa.nulls(table.num_rows, schema.field(c).type))
+            return table.select(list(columns))
+        except Exception:
+            pass  # a damaged cache entry: read the file itself
+    path = Path(run) / SAMPLES
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - 1))
+        whole = f.read(1) == b"\n"
+    if whole:
+        source = str(path)
+    else:
+        data = path.read_bytes()
+        source = pa.BufferReader(pa.py_buffer(data)[: data.rfind(b"\n") + 1])
+    if size == 0 or (not whole and source.size() == 0):
+        return schema.empty_table()
+    opts = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    try:
+        return pj.read_json(source, parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 24))
+    except Exception as e:
+        raise UserError(f"{path} is not valid samples JSONL: {str(e).splitlines()[0]}") from None
+
+
+def cached_samples_table(run: Path):
+    """samples.jsonl as a pyarrow Table, through a Parquet copy in the cache keyed by the
+    file's path, size and mtime: run directories are append-only, so any change to the file
+    changes the key, and a later load reads columnar data instead of parsing JSON again."""
+    import pyarrow.parquet as pq
+
+    target = _cache_target(run)
+    folder = target.parent
+    stem = target.name.split("-", 1)[0]
     if target.is_file():
         try:
             return pq.read_table(target)
