@@ -208,15 +208,41 @@ def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd
         t = cached_samples_table(run)
         spec = (manifest.get("config") or {}).get("model")
         n = t.num_rows
-        t = t.append_column("run", pa.array([str(run)] * n, pa.string()))
-        t = t.append_column("model", pa.array([spec] * n, pa.string()))
-        t = t.append_column("model_label", pa.array([run_label(manifest)] * n, pa.string()))
+        t = t.append_column("run", pa.repeat(pa.scalar(str(run), pa.string()), n))
+        t = t.append_column("model", pa.repeat(pa.scalar(spec, pa.string()), n))
+        t = t.append_column("model_label", pa.repeat(pa.scalar(run_label(manifest), pa.string()), n))
         tables.append(t)
         manifests.append(manifest)
     df = pa.concat_tables(tables).to_pandas()
     if not features or df.empty:
         return df
     return join_features(df, runs, manifests)
+
+
+def _left_join(df: "pd.DataFrame", right: "pd.DataFrame", on: list[str]) -> "pd.DataFrame":
+    """df.merge(right, on=on, how="left") for a right side with unique keys, taking only
+    right's columns (a merge moves every column of a million-row frame)."""
+    import numpy as np
+    import pandas as pd
+
+    if df.empty or right.empty:
+        return df.merge(right, on=on, how="left")
+    both = pd.concat([right[on], df[on]], ignore_index=True)
+    codes = None
+    for col in on:
+        c, uniq = pd.factorize(both[col], use_na_sentinel=False)
+        codes = c if codes is None else pd.factorize(codes * max(len(uniq), 1) + c)[0]
+    right_codes, left_codes = codes[: len(right)], codes[len(right):]
+    where = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    where[right_codes] = np.arange(len(right))
+    pos = where[left_codes]
+    extra = [c for c in right.columns if c not in on]
+    if (pos < 0).any():  # a key right does not have: an all-missing row, as merge gives
+        right = pd.concat([right, pd.DataFrame({c: [None] for c in right.columns})], ignore_index=True)
+        pos = np.where(pos < 0, len(right) - 1, pos)
+    taken = right[extra].iloc[pos].reset_index(drop=True)
+    taken.index = df.index
+    return pd.concat([df, taken], axis=1)
 
 
 def join_features(df: "pd.DataFrame", runs: Sequence[Path], manifests: Sequence[dict]) -> "pd.DataFrame":
@@ -239,13 +265,14 @@ def join_features(df: "pd.DataFrame", runs: Sequence[Path], manifests: Sequence[
         row.update({f"has_{c}": (c in present) if f["constructs"] is not None else None for c in CONSTRUCTS})
         rows.append(row)
     fdf = pd.DataFrame(rows)
-    out = df.merge(fdf, on=keys, how="left")
+    out = _left_join(df, fdf, keys)
     # one output_type per distinct (expected, kind), joined back: no Python loop over samples
-    out["_kind"] = out["kind"].fillna("function")
-    pairs = out[["expected", "_kind"]].drop_duplicates()
+    kind = out["kind"].fillna("function")
+    pairs = pd.DataFrame({"expected": out["expected"], "_kind": kind}).drop_duplicates()
     pairs["output_type"] = [output_type(e if isinstance(e, str) else None, k)
                             for e, k in zip(pairs["expected"].tolist(), pairs["_kind"].tolist())]
-    out = out.merge(pairs, on=["expected", "_kind"], how="left").drop(columns="_kind")
+    out["_kind"] = kind
+    out = _left_join(out, pairs, ["expected", "_kind"]).drop(columns="_kind")
     # NaN-free ints where known; a missing program stays <NA>
     for col in ("cyclomatic", "loc", "max_nesting"):
         out[col] = out[col].astype("Int64")
