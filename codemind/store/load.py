@@ -238,7 +238,7 @@ def _left_join(df: "pd.DataFrame", right: "pd.DataFrame", on: list[str]) -> "pd.
     pos = where[left_codes]
     extra = [c for c in right.columns if c not in on]
     if (pos < 0).any():  # a key right does not have: an all-missing row, as merge gives
-        right = pd.concat([right, pd.DataFrame({c: [None] for c in right.columns})], ignore_index=True)
+        right = pd.concat([right.reset_index(drop=True), right.iloc[:0].reindex([len(right)])])
         pos = np.where(pos < 0, len(right) - 1, pos)
     taken = right[extra].iloc[pos].reset_index(drop=True)
     taken.index = df.index
