@@ -110,3 +110,23 @@ def test_prefix_groups():
     # nothing shared at all: one group each, no prefix
     assert sorted(prefix_groups([[1] * 100, [2] * 100])) == [([0], 0), ([1], 0)]
     assert prefix_groups([]) == []
+
+
+def test_done_from_the_reports_cached_columns(tmp_path, monkeypatch):
+    import codemind.store.rundir as rundir
+
+    monkeypatch.setenv("CODEMIND_CACHE_DIR", str(tmp_path / "cache"))
+    run = _run(tmp_path, _mixed())
+    rd = RunDir(run)
+    assert build_report([run])["metrics"][0]["n"] == 60  # parses the file, caches its small columns
+    monkeypatch.setattr(rundir, "CACHED_DONE_BYTES", 0)
+    monkeypatch.setattr(rundir, "done_keys", lambda path: pytest.fail("file read despite the cache"))
+    assert rd.done() == {(s.item_key, s.sample_index) for s in _mixed()}
+    # the report again, from the cache: the same
+    assert build_report([run]) == metrics(load_samples([run]))
+    # an append changes the file: the cache no longer applies
+    monkeypatch.undo()
+    monkeypatch.setattr(rundir, "CACHED_DONE_BYTES", 0)
+    monkeypatch.setenv("CODEMIND_CACHE_DIR", str(tmp_path / "cache"))
+    rd.append([_sample("new", 0)])
+    assert ("new", 0) in rd.done()

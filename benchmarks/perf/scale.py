@@ -12,7 +12,8 @@ What is real and what is synthetic:
   the real run's manifest (configuration hash unchanged: --samples is operational).
 
 Each phase runs in its own process (peak memory = that process's max RSS, from wait4):
-  run     append the N samples as a run does (Sample models, batches of 32, the done set kept)
+  run     append the N samples as a run does (Sample models, batches of 32, the done set kept),
+          then build the report as `codemind run` does when it ends
   resume  `codemind run` again, the same command: everything is on disk, nothing generated or
           executed (ground truth comes from the execution cache)
   report  `codemind report DIR --json`
@@ -99,7 +100,12 @@ if batch:
     done.update((s.item_key, s.sample_index) for s in batch)
 secs = time.perf_counter() - t0
 assert len(done) == n, len(done)
-print(json.dumps({{"append_seconds": round(secs, 2), "samples_per_s": round(n / secs)}}))
+from codemind.report.metrics import build_report
+t0 = time.perf_counter()
+build_report([out])  # as `codemind run` ends: its report (which caches the small columns)
+final = time.perf_counter() - t0
+print(json.dumps({{"append_seconds": round(secs, 2), "samples_per_s": round(n / secs),
+                  "final_report_seconds": round(final, 2)}}))
 """
 
 LOAD = """

@@ -177,10 +177,19 @@ def _columnar_report(d: Path, by: Sequence[str], seed: int, n_boot: int) -> dict
         return None  # the task summary reads sample dicts
     if table.column("variant").null_count < table.num_rows and any(table.column("variant").unique().to_pylist()):
         return None  # the variant comparison reads sample dicts
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    table = pa.table({c: table.column(c).dictionary_encode() if pa.types.is_string(table.column(c).type)
+                      else table.column(c) for c in table.column_names})  # categoricals: no string per row
     df = table.to_pandas()
     manifest = rd.read_manifest()
-    df["model"] = manifest.config.get("model") if manifest else None
-    df["run"] = str(d)
+    constant = {"model": manifest.config.get("model") if manifest else None, "run": str(d)}
+    for key in ("model", "run"):
+        if key in extra:
+            df[key] = pd.Categorical.from_codes(np.zeros(len(df), dtype=np.int8), [constant[key]]) \
+                if constant[key] is not None else None
     if "stage" not in by and df["stage"].notna().any():
         by = [*by, "stage"]
     return metrics_frame(df, by=by, seed=seed, n_boot=n_boot)

@@ -65,6 +65,8 @@ def read_samples(path: Path) -> Iterator[dict]:
                 yield json.loads(line)
 
 
+# from this size on, done() first looks for the report's cached columns of the file (pyarrow)
+CACHED_DONE_BYTES = 32 << 20
 _KEY_HEAD = b'{"item_key":"'
 _INDEX_FIELD = b',"sample_index":'
 
@@ -158,6 +160,12 @@ class RunDir:
     def done(self) -> set[tuple[str, int]]:
         if not self.samples_path.exists():
             return set()
+        if self.samples_path.stat().st_size >= CACHED_DONE_BYTES:
+            from codemind.store.load import done_from_cache
+
+            cached = done_from_cache(self.path)  # the report's cached columns of this exact file
+            if cached is not None:
+                return cached
         return done_keys(self.samples_path)
 
     # ------------------------------------------------------------------ writing
