@@ -45,13 +45,22 @@ def run_args(out: Path, programs: int, samples: int, data_dir: Path) -> list[str
             "--limit", str(programs), "--samples", str(samples), "--sandbox", "process", "--out", str(out), "--json"]
 
 
+CPU: list[float] = []  # CPU seconds of each phase, in order (wall time depends on other jobs)
+
+
 def phase(code: str, env: dict) -> tuple[float, float, str]:
-    """Run python code in a child process: (seconds, peak RSS in MB, stdout)."""
+    """Run python code in a child process: (seconds, peak RSS in MB, stdout); its CPU seconds
+    (user + system) are appended to CPU."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=REPO)
     out, err = proc.communicate()
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2))
     status = proc.returncode
     if status != 0:
         raise SystemExit(f"phase failed ({status}):\n{code}\n{err.decode()[-3000:]}")
@@ -150,16 +159,16 @@ def main() -> None:
         row: dict = {"samples": n}
         secs, peak, text = phase(APPEND.format(base=str(base), out=str(out), n=n, real=args.real,
                                                programs=args.programs) + PEAK, env)
-        row["run"] = {**json.loads(text), "peak_mb": round(peak)}
+        row["run"] = {**json.loads(text), "cpu_s": CPU[-1], "peak_mb": round(peak)}
         row["jsonl_mb"] = round((out / "samples.jsonl").stat().st_size / 1e6)
         secs, peak, _ = phase(cli(run_args(out, args.programs, n // args.programs, args.data_dir)) + PEAK, env)
-        row["resume"] = {"seconds": round(secs, 2), "peak_mb": round(peak)}
+        row["resume"] = {"seconds": round(secs, 2), "cpu_s": CPU[-1], "peak_mb": round(peak)}
         secs, peak, _ = phase(cli(["report", str(out), "--json"]) + PEAK, env)
-        row["report"] = {"seconds": round(secs, 2), "peak_mb": round(peak)}
+        row["report"] = {"seconds": round(secs, 2), "cpu_s": CPU[-1], "peak_mb": round(peak)}
         secs, peak, text = phase(LOAD.format(out=str(out), n=n) + PEAK, env)
-        row["load"] = {**json.loads(text), "peak_mb": round(peak)}
+        row["load"] = {**json.loads(text), "cpu_s_both": CPU[-1], "peak_mb": round(peak)}
         secs, peak, _ = phase(cli(["export", str(out), "--parquet", str(root / f"export-{n}.parquet")]) + PEAK, env)
-        row["export_parquet"] = {"seconds": round(secs, 2), "peak_mb": round(peak)}
+        row["export_parquet"] = {"seconds": round(secs, 2), "cpu_s": CPU[-1], "peak_mb": round(peak)}
         if rows:
             prev = rows[-1]
             row["growth_vs_previous"] = {
@@ -169,6 +178,7 @@ def main() -> None:
                 "load_warm": round(row["load"]["warm"] / max(prev["load"]["warm"], 0.01), 1),
                 "export": round(row["export_parquet"]["seconds"] / prev["export_parquet"]["seconds"], 1),
             }
+        row["load_avg"] = round(os.getloadavg()[0], 1)
         rows.append(row)
         print(json.dumps(row), flush=True)
     last = rows[-1]
