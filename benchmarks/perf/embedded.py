@@ -11,7 +11,8 @@ the execution cache, the same GenerationParams), so the figures are those of `ma
 Greedy decoding; prints items/s of each path, the ratios to today's path, and how many of the
 new path's outputs are identical to today's (target: all, and >= 3x items/s). Paths run one
 after another in one process on the same machine, so load from other jobs affects all three;
-run it on a quiet machine for absolute figures, the ratios are the point.
+run it on a quiet machine for absolute figures, the ratios are the point; CPU seconds (this
+process's threads, plus the server process's) are the fairer figure on a shared machine.
 """
 
 from __future__ import annotations
@@ -57,11 +58,29 @@ def cruxeval_requests(limit: int, task_name: str = "ier", model: str = "llamacpp
     return reqs, config.params(max_tokens, stop)
 
 
-def timed(backend, reqs) -> tuple[float, dict[str, str | None]]:
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds of this process (all its threads) or of another one."""
+    if pid is None:
+        import resource
+
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+TOKENS: list[tuple[int, int]] = []  # (prompt, completion) tokens of each timed path
+
+
+def timed(backend, reqs, server_pid: int | None = None) -> tuple[float, float, dict[str, str | None]]:
+    """(wall seconds, CPU seconds of this process and the server, outputs)."""
+    c0 = cpu_seconds() + (cpu_seconds(server_pid) if server_pid else 0.0)
     t0 = time.perf_counter()
-    out = {g.item_key: (g.text if g.error_kind is None else f"<{g.error_kind}: {g.error}>")
-           for g in backend.generate(reqs)}
-    return time.perf_counter() - t0, out
+    gens = list(backend.generate(reqs))
+    seconds = time.perf_counter() - t0
+    out = {g.item_key: (g.text if g.error_kind is None else f"<{g.error_kind}: {g.error}>") for g in gens}
+    TOKENS.append((sum(g.prompt_tokens or 0 for g in gens), sum(g.completion_tokens or 0 for g in gens)))
+    return seconds, cpu_seconds() + (cpu_seconds(server_pid) if server_pid else 0.0) - c0, out
 
 
 def free_port() -> int:
@@ -107,7 +126,7 @@ def server_path(path: Path, alias: str, reqs, params, slots: int, n_ctx: int) ->
         for _ in backend.generate([reqs[0]]):
             pass
         try:
-            return timed(backend, reqs)
+            return timed(backend, reqs, proc.pid)
         finally:
             backend.close()
     finally:
@@ -137,8 +156,10 @@ def main() -> None:
         backend.load()
         for _ in backend.generate(reqs[:1]):  # warm-up (page the weights in), not timed
             pass
-        seconds, outputs[name] = timed(backend, reqs)
-        rows[name] = {"seconds": round(seconds, 1), "items_per_s": round(len(reqs) / seconds, 3)}
+        seconds, cpu, outputs[name] = timed(backend, reqs)
+        rows[name] = {"seconds": round(seconds, 1), "items_per_s": round(len(reqs) / seconds, 3),
+                      "prompt_tokens": TOKENS[-1][0], "completion_tokens": TOKENS[-1][1],
+                      "cpu_s": round(cpu, 1), "items_per_cpu_s": round(len(reqs) / cpu, 4)}
         backend.close()
     if args.no_server:
         rows["llama_cpp_server"] = {"skipped": "--no-server"}
@@ -147,13 +168,16 @@ def main() -> None:
         if isinstance(got, str):
             rows["llama_cpp_server"] = {"skipped": got}
         else:
-            seconds, outputs["llama_cpp_server"] = got
+            seconds, cpu, outputs["llama_cpp_server"] = got
             rows["llama_cpp_server"] = {"seconds": round(seconds, 1), "items_per_s": round(len(reqs) / seconds, 3),
+                      "prompt_tokens": TOKENS[-1][0], "completion_tokens": TOKENS[-1][1],
+                                        "cpu_s": round(cpu, 1), "items_per_cpu_s": round(len(reqs) / cpu, 4),
                                         "slots": args.slots}
-    base = rows["today"]["items_per_s"]
+    base, base_cpu = rows["today"]["items_per_s"], rows["today"]["items_per_cpu_s"]
     for name, row in rows.items():
         if "items_per_s" in row:
             row["ratio_to_today"] = round(row["items_per_s"] / base, 2)
+            row["cpu_ratio_to_today"] = round(row["items_per_cpu_s"] / base_cpu, 2)
         if name != "today" and name in outputs:
             same = sum(outputs[name][k] == outputs["today"][k] for k in outputs["today"])
             row["identical_to_today"] = f"{same}/{len(reqs)}"
