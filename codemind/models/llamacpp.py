@@ -6,6 +6,23 @@ gemma3-270m) are entries of llamacpp_models.toml: the weights come from pinned P
 are assembled and sha256-verified by codemind.models.gguf, and nothing from those packages
 is ever imported. The model is loaded once per backend, lazily, and requests run one after
 another (llama.cpp already uses every core for one request).
+
+Shared prefix state (default; `--model-arg prefix_cache=false` turns it off): the requests of
+one generate() call are grouped by their common token prefix (a prompt template's system text
+and few-shot examples), each group's prefix is evaluated once, alone, and every request of the
+group starts from exactly that state, never from what the request before left; the outputs
+are bit-identical to the plain path (PrefixLlama says why), so the mode is not part of the
+identity. benchmarks/perf/embedded.py, 50 CRUXEval IER prompts of `make install`'s run
+(prompts ~270 tokens, 192 of them shared; ~35 generated tokens per item), 2 shared cores:
+  today's path     0.088 items/s (load ~4-8)
+  prefix state     0.23 items/s, 2.6x, 50/50 outputs identical; 1.5x on 3 items (a prefix
+                   evaluated for few requests). Decoding (one token per step) is now most of
+                   the time; the 3x target is not reached without batching the decode, and a
+                   batched decode is not bit-identical (benchmarks/perf/batched_decode.py:
+                   1.4-1.8x decode tokens/s for 4-8 sequences, logits never identical).
+  llama_cpp.server 0.30 items/s (3.4x) but 27/50 outputs identical: it keeps the previous
+                   request's KV cache and reuses its longest common prefix, so an answer
+                   depends on the request before it; no parallel slots (one Llama, a lock).
 """
 
 from __future__ import annotations
