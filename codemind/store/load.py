@@ -220,6 +220,18 @@ def done_from_cache(run: Path) -> set[tuple[str, int]] | None:
     return None
 
 
+def _large_strings(table):
+    """String columns as large_string, what pandas' string dtype holds: to_pandas then casts
+    nothing (casting a million-row table's strings costs seconds). A no-op for a cache entry
+    written so."""
+    import pyarrow as pa
+
+    if not any(pa.types.is_string(f.type) for f in table.schema):
+        return table
+    return table.cast(pa.schema([pa.field(f.name, pa.large_string()) if pa.types.is_string(f.type) else f
+                                 for f in table.schema]))
+
+
 def cached_samples_table(run: Path):
     """samples.jsonl as a pyarrow Table, through a Parquet copy in the cache keyed by the
     file's path, size and mtime: run directories are append-only, so any change to the file
@@ -231,10 +243,10 @@ def cached_samples_table(run: Path):
     stem = target.name.split("-", 1)[0]
     if target.is_file():
         try:
-            return pq.read_table(target)
+            return _large_strings(pq.read_table(target))
         except Exception:  # a damaged cache entry is rebuilt, never trusted
             target.unlink(missing_ok=True)
-    table = read_samples_table(run)
+    table = _large_strings(read_samples_table(run))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob(f"{stem}-*.parquet"):
@@ -259,9 +271,9 @@ def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd
         t = cached_samples_table(run)
         spec = (manifest.get("config") or {}).get("model")
         n = t.num_rows
-        t = t.append_column("run", pa.repeat(pa.scalar(str(run), pa.string()), n))
-        t = t.append_column("model", pa.repeat(pa.scalar(spec, pa.string()), n))
-        t = t.append_column("model_label", pa.repeat(pa.scalar(run_label(manifest), pa.string()), n))
+        t = t.append_column("run", pa.repeat(pa.scalar(str(run), pa.large_string()), n))
+        t = t.append_column("model", pa.repeat(pa.scalar(spec, pa.large_string()), n))
+        t = t.append_column("model_label", pa.repeat(pa.scalar(run_label(manifest), pa.large_string()), n))
         tables.append(t)
         manifests.append(manifest)
     df = pa.concat_tables(tables).to_pandas()
