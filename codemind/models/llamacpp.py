@@ -13,16 +13,20 @@ and few-shot examples), each group's prefix is evaluated once, alone, and every 
 group starts from exactly that state, never from what the request before left; the outputs
 are bit-identical to the plain path (PrefixLlama says why), so the mode is not part of the
 identity. benchmarks/perf/embedded.py, 50 CRUXEval IER prompts of `make install`'s run
-(prompts ~270 tokens, 192 of them shared; ~35 generated tokens per item), 2 shared cores:
-  today's path     0.088 items/s (load ~4-8)
-  prefix state     0.23 items/s, 2.6x, 50/50 outputs identical; 1.5x on 3 items (a prefix
-                   evaluated for few requests). Decoding (one token per step) is now most of
-                   the time; the 3x target is not reached without batching the decode, and a
-                   batched decode is not bit-identical (benchmarks/perf/batched_decode.py:
-                   1.4-1.8x decode tokens/s for 4-8 sequences, logits never identical).
-  llama_cpp.server 0.30 items/s (3.4x) but 27/50 outputs identical: it keeps the previous
-                   request's KV cache and reuses its longest common prefix, so an answer
-                   depends on the request before it; no parallel slots (one Llama, a lock).
+(13,560 prompt tokens, ~270 a prompt, 192 of them shared; 1,551 generated tokens), 2 shared
+cores; CPU seconds are the fair figure (other jobs and tests ran during today's path, which
+inflates its wall time):
+  today's path     0.158 items per CPU-s (317 CPU-s; 0.128 items/s wall)
+  prefix state     0.287 items per CPU-s, 1.82x (174 CPU-s; 0.441 items/s wall, 3.45x),
+                   50/50 outputs identical. Decoding (one token per step) is now most of the
+                   time, so 3x is out of reach without batching the decode, and a batched
+                   decode is not bit-identical (benchmarks/perf/batched_decode.py: 1.4-1.8x
+                   decode tokens/s for 4-8 sequences, logits never identical, 7/8 greedy).
+  llama_cpp.server 0.274 items per CPU-s, 1.74x (client + server), 27/50 outputs identical
+                   (1,464 generated tokens): it keeps the previous request's KV cache and
+                   reuses its longest common prefix, so an answer depends on the request
+                   before it (the likely cause; not traced further); it has no parallel
+                   slots (one Llama behind a lock), 4 client requests in flight.
 """
 
 from __future__ import annotations
