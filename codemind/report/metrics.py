@@ -150,6 +150,113 @@ def _group_values(sample: dict, keys: Sequence[str]) -> list[tuple]:
 
 
 
+# the sample fields the columnar report reads (and may group by)
+FRAME_COLUMNS = ("benchmark", "language", "task", "stage", "variant", "program_id", "outcome", "correct",
+                 "prompt_id", "input_index", "sample_index", "item_key")
+
+
+def _columnar_report(d: Path, by: Sequence[str], seed: int, n_boot: int) -> dict | None:
+    """build_report of one run directory from its columns (pyarrow, pandas), for a report that
+    needs nothing but the accuracy table: no program features, no task summary, no variants.
+    A million samples take seconds and a few hundred MB, where sample dicts take a minute and
+    gigabytes. None: this report needs the sample dicts (build_report's general path)."""
+    from codemind.report.tasks_summary import _task
+    from codemind.store.load import samples_columns
+
+    extra = [k for k in by if k not in BASE_KEYS]
+    if needs_features(by) or any(k not in FRAME_COLUMNS and k not in ("model", "run") for k in extra):
+        return None
+    rd = RunDir(Path(d))
+    if not rd.samples_path.exists():
+        return None
+    cols = list(dict.fromkeys([*BASE_KEYS, "stage", "variant", "program_id", "outcome", "correct",
+                               *(k for k in extra if k in FRAME_COLUMNS)]))
+    table = samples_columns(Path(d), cols)
+    tasks = set(table.column("task").unique().to_pylist())
+    if len(tasks) > 1 or any(t is not None and t.summary_alone for t in map(_task, tasks)):
+        return None  # the task summary reads sample dicts
+    if table.column("variant").null_count < table.num_rows and any(table.column("variant").unique().to_pylist()):
+        return None  # the variant comparison reads sample dicts
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    table = pa.table({c: table.column(c).dictionary_encode() if pa.types.is_string(table.column(c).type)
+                      else table.column(c) for c in table.column_names})  # categoricals: no string per row
+    df = table.to_pandas()
+    manifest = rd.read_manifest()
+    constant = {"model": manifest.config.get("model") if manifest else None, "run": str(d)}
+    for key in ("model", "run"):
+        if key in extra:
+            df[key] = pd.Categorical.from_codes(np.zeros(len(df), dtype=np.int8), [constant[key]]) \
+                if constant[key] is not None else None
+    if "stage" not in by and df["stage"].notna().any():
+        by = [*by, "stage"]
+    return metrics_frame(df, by=by, seed=seed, n_boot=n_boot)
+
+
+def metrics_frame(df, by: Sequence[str] = (), seed: int = 0, n_boot: int = 2000) -> dict:
+    """metrics() over a DataFrame of samples (one row each): the same rows, numbers and
+    intervals (clusters coded in first-seen order, as metrics() does), with no loop over samples."""
+    import numpy as np
+    import pandas as pd
+
+    extra = [k for k in by if k not in BASE_KEYS]
+    for key in extra:
+        if key not in df.columns:
+            raise UserError(f"cannot group by '{key}': samples have no such field")
+    names = [*BASE_KEYS, *extra]
+    outcomes = df["outcome"].value_counts(sort=False)
+    group_codes = _combined_codes([df[k] for k in names])
+    first = pd.Series(np.arange(len(df))).groupby(group_codes).first().to_numpy()
+
+    def py(v):
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else \
+            v.item() if isinstance(v, np.generic) else v
+
+    keys = [tuple(py(df[k].iat[i]) for k in names) for i in first]
+    correct = df["correct"].fillna(False).astype(bool).to_numpy()
+    order = sorted(range(len(keys)), key=lambda g: tuple(_sort_value(n, v) for n, v in zip(names, keys[g])))
+    members_of = pd.Series(np.arange(len(df))).groupby(group_codes).indices
+    clusters_all = _combined_codes([df["benchmark"], df["program_id"]])
+    outcome_codes, outcome_names = pd.factorize(df["outcome"], use_na_sentinel=False)
+    rows = []
+    for g in order:
+        idx = np.asarray(members_of[g])
+        n = len(idx)
+        c = int(correct[idx].sum())
+        lo, hi = wilson(c, n)
+        oc = outcome_codes[idx]
+        seen = pd.unique(oc)  # first-seen order, as Counter's
+        counts = np.bincount(oc, minlength=len(outcome_names))
+        row = {"benchmark": keys[g][0], "language": keys[g][1], "task": keys[g][2],
+               "group": dict(zip(extra, keys[g][3:])), "n": n, "correct": c, "accuracy": c / n if n else 0.0,
+               "ci_low": lo, "ci_high": hi,
+               "outcomes": {str(outcome_names[o]): int(counts[o]) for o in seen}}
+        rows.append(row)
+        member_clusters = pd.factorize(clusters_all[idx])[0]  # first-seen order within the group
+        programs = int(member_clusters.max()) + 1 if n else 0
+        if programs < n:
+            from codemind.analysis.stats import cluster_bootstrap
+
+            _, clo, chi = cluster_bootstrap(correct[idx].astype(np.float64), member_clusters.astype(np.int64),
+                                            b=n_boot, seed=seed)
+            row["programs"] = programs
+            row["ci_cluster"] = [clo, chi]
+    return {"metrics": rows, "outcomes": {o: int(outcomes[o]) for o in OUTCOMES if outcomes.get(o, 0)}}
+
+
+def _combined_codes(columns) -> "np.ndarray":
+    """One integer code per row for the tuple of its values in `columns`, in first-seen order."""
+    import pandas as pd
+
+    code = None
+    for col in columns:
+        c, uniq = pd.factorize(col, use_na_sentinel=False)
+        code = c.astype("int64") if code is None else pd.factorize(code * max(len(uniq), 1) + c)[0]
+    return pd.factorize(code)[0]
+
+
 def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_boot: int = 2000) -> dict:
     """What `codemind report` prints: ``metrics`` and ``outcomes`` (docs/architecture.md), plus
     ``comparisons`` (paired, every two runs on the same task) when there are several runs and
@@ -158,6 +265,10 @@ def build_report(dirs: Sequence[Path], by: Sequence[str] = (), seed: int = 0, n_
     from codemind.report.compare import comparisons, construct_effects
 
     by = list(by)
+    if len(dirs) == 1:
+        fast = _columnar_report(Path(dirs[0]), by, seed, n_boot)
+        if fast is not None:
+            return fast
     samples = load_samples(dirs, features=needs_features(by))
     if len(dirs) > 1 and "model" not in by:
         by = ["model", *by]

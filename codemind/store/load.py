@@ -116,27 +116,137 @@ def read_samples_table(run: Path):
         raise UserError(f"{Path(run) / SAMPLES} is not valid samples JSONL: {str(e).splitlines()[0]}") from None
 
 
-def cached_samples_table(run: Path):
-    """samples.jsonl as a pyarrow Table, through a Parquet copy in the cache keyed by the
-    file's path, size and mtime: run directories are append-only, so any change to the file
-    changes the key, and a later load reads columnar data instead of parsing JSON again."""
+def _cache_target(run: Path) -> Path:
+    """The Parquet copy of a run's samples.jsonl in the cache (path, size and mtime in the name)."""
     import hashlib
-
-    import pyarrow.parquet as pq
 
     from codemind.analysis.features import cache_dir
 
     path = (Path(run) / SAMPLES).resolve()
     st = path.stat()
-    folder = cache_dir() / "samples"
     stem = hashlib.sha256(str(path).encode()).hexdigest()[:24]
-    target = folder / f"{stem}-{st.st_size}-{st.st_mtime_ns}.parquet"
+    return cache_dir() / "samples" / f"{stem}-{st.st_size}-{st.st_mtime_ns}.parquet"
+
+
+# The small columns every report and resume reads, kept in the cache apart from the whole table
+LIGHT_COLUMNS = ("item_key", "benchmark", "language", "task", "stage", "program_id", "input_index", "variant",
+                 "prompt_id", "sample_index", "outcome", "correct")
+
+
+def samples_columns(run: Path, columns: Sequence[str]):
+    """Some columns of samples.jsonl as a pyarrow Table (string columns dictionary-encoded:
+    to_pandas gives categoricals), in the memory of those columns alone. From the cache: the
+    whole table's Parquet copy (load()), or the copy of LIGHT_COLUMNS that the first call for
+    this file state made by parsing samples.jsonl with every other field skipped (a
+    million-sample file: seconds once, then a fraction of a second). Columns of _schema() plus
+    ``stage``; a torn last line is left out."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    fields = {f.name: f for f in _schema()}
+    fields["stage"] = pa.field("stage", pa.string())
+    schema = pa.schema([fields[c] for c in columns])
+    target = _cache_target(run)
+    light = target.with_suffix(".light.parquet")
+    for source in (target, light):
+        if source.is_file():
+            try:
+                names = pq.read_schema(source).names
+                if source == light and not set(columns) <= set(names):
+                    continue
+                present = [c for c in columns if c in names]
+                strings = [c for c in present if pa.types.is_string(schema.field(c).type)]
+                table = pq.read_table(source, columns=present, read_dictionary=strings)
+                for c in columns:
+                    if c not in table.column_names:
+                        table = table.append_column(c, pa.nulls(table.num_rows, schema.field(c).type))
+                return table.select(list(columns))
+            except Exception:
+                pass  # a damaged cache entry: read the file itself
+    wanted = list(dict.fromkeys([*LIGHT_COLUMNS, *columns]))
+    table = _parse_columns(run, pa.schema([fields[c] for c in wanted]))
+    table = pa.table({c: table.column(c).dictionary_encode() if pa.types.is_string(table.column(c).type)
+                      else table.column(c) for c in table.column_names})
+    try:
+        light.parent.mkdir(parents=True, exist_ok=True)
+        for old in light.parent.glob(light.name.split("-", 1)[0] + "-*.light.parquet"):
+            old.unlink(missing_ok=True)
+        tmp = light.with_suffix(f".{os.getpid()}.tmp")
+        pq.write_table(table, tmp, compression="lz4")
+        os.replace(tmp, light)
+    except OSError:
+        pass  # a read-only cache only costs speed
+    return table.select(list(columns))
+
+
+def _parse_columns(run: Path, schema):
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    path = Path(run) / SAMPLES
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - 1))
+        whole = f.read(1) == b"\n"
+    if whole:
+        source = str(path)
+    else:
+        data = path.read_bytes()
+        source = pa.BufferReader(pa.py_buffer(data)[: data.rfind(b"\n") + 1])
+    if size == 0 or (not whole and source.size() == 0):
+        return schema.empty_table()
+    opts = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    try:
+        return pj.read_json(source, parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 24))
+    except Exception as e:
+        raise UserError(f"{path} is not valid samples JSONL: {str(e).splitlines()[0]}") from None
+
+
+def done_from_cache(run: Path) -> set[tuple[str, int]] | None:
+    """The (item_key, sample_index) pairs from the cached columns of this exact file state
+    (size and mtime), None when there are none."""
+    try:
+        import pyarrow.parquet as pq
+
+        target = _cache_target(run)
+        for source in (target.with_suffix(".light.parquet"), target):
+            if source.is_file():
+                t = pq.read_table(source, columns=["item_key", "sample_index"], read_dictionary=["item_key"])
+                keys = t.column("item_key").combine_chunks()
+                names = keys.dictionary.to_pylist()
+                return set(zip(map(names.__getitem__, keys.indices.to_pylist()), t.column("sample_index").to_pylist()))
+    except Exception:  # no pyarrow, no cache, a damaged entry: the file itself is read
+        return None
+    return None
+
+
+def _large_strings(table):
+    """String columns as large_string, what pandas' string dtype holds: to_pandas then casts
+    nothing (casting a million-row table's strings costs seconds). A no-op for a cache entry
+    written so."""
+    import pyarrow as pa
+
+    if not any(pa.types.is_string(f.type) for f in table.schema):
+        return table
+    return table.cast(pa.schema([pa.field(f.name, pa.large_string()) if pa.types.is_string(f.type) else f
+                                 for f in table.schema]))
+
+
+def cached_samples_table(run: Path):
+    """samples.jsonl as a pyarrow Table, through a Parquet copy in the cache keyed by the
+    file's path, size and mtime: run directories are append-only, so any change to the file
+    changes the key, and a later load reads columnar data instead of parsing JSON again."""
+    import pyarrow.parquet as pq
+
+    target = _cache_target(run)
+    folder = target.parent
+    stem = target.name.split("-", 1)[0]
     if target.is_file():
         try:
-            return pq.read_table(target)
+            return _large_strings(pq.read_table(target))
         except Exception:  # a damaged cache entry is rebuilt, never trusted
             target.unlink(missing_ok=True)
-    table = read_samples_table(run)
+    table = _large_strings(read_samples_table(run))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob(f"{stem}-*.parquet"):
@@ -161,9 +271,9 @@ def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd
         t = cached_samples_table(run)
         spec = (manifest.get("config") or {}).get("model")
         n = t.num_rows
-        t = t.append_column("run", pa.array([str(run)] * n, pa.string()))
-        t = t.append_column("model", pa.array([spec] * n, pa.string()))
-        t = t.append_column("model_label", pa.array([run_label(manifest)] * n, pa.string()))
+        t = t.append_column("run", pa.repeat(pa.scalar(str(run), pa.large_string()), n))
+        t = t.append_column("model", pa.repeat(pa.scalar(spec, pa.large_string()), n))
+        t = t.append_column("model_label", pa.repeat(pa.scalar(run_label(manifest), pa.large_string()), n))
         tables.append(t)
         manifests.append(manifest)
     df = _question_columns(pa.concat_tables(tables).to_pandas())
@@ -193,6 +303,32 @@ def _question_columns(df: "pd.DataFrame") -> "pd.DataFrame":
     return df
 
 
+def _left_join(df: "pd.DataFrame", right: "pd.DataFrame", on: list[str]) -> "pd.DataFrame":
+    """df.merge(right, on=on, how="left") for a right side with unique keys, taking only
+    right's columns (a merge moves every column of a million-row frame)."""
+    import numpy as np
+    import pandas as pd
+
+    if df.empty or right.empty:
+        return df.merge(right, on=on, how="left")
+    both = pd.concat([right[on], df[on]], ignore_index=True)
+    codes = None
+    for col in on:
+        c, uniq = pd.factorize(both[col], use_na_sentinel=False)
+        codes = c if codes is None else pd.factorize(codes * max(len(uniq), 1) + c)[0]
+    right_codes, left_codes = codes[: len(right)], codes[len(right):]
+    where = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    where[right_codes] = np.arange(len(right))
+    pos = where[left_codes]
+    extra = [c for c in right.columns if c not in on]
+    if (pos < 0).any():  # a key right does not have: an all-missing row, as merge gives
+        right = pd.concat([right.reset_index(drop=True), right.iloc[:0].reindex([len(right)])])
+        pos = np.where(pos < 0, len(right) - 1, pos)
+    taken = right[extra].iloc[pos].reset_index(drop=True)
+    taken.index = df.index
+    return pd.concat([df, taken], axis=1)
+
+
 def join_features(df: "pd.DataFrame", runs: Sequence[Path], manifests: Sequence[dict]) -> "pd.DataFrame":
     import pandas as pd
 
@@ -213,13 +349,14 @@ def join_features(df: "pd.DataFrame", runs: Sequence[Path], manifests: Sequence[
         row.update({f"has_{c}": (c in present) if f["constructs"] is not None else None for c in CONSTRUCTS})
         rows.append(row)
     fdf = pd.DataFrame(rows)
-    out = df.merge(fdf, on=keys, how="left")
+    out = _left_join(df, fdf, keys)
     # one output_type per distinct (expected, kind), joined back: no Python loop over samples
-    out["_kind"] = out["kind"].fillna("function")
-    pairs = out[["expected", "_kind"]].drop_duplicates()
+    kind = out["kind"].fillna("function")
+    pairs = pd.DataFrame({"expected": out["expected"], "_kind": kind}).drop_duplicates()
     pairs["output_type"] = [output_type(e if isinstance(e, str) else None, k)
                             for e, k in zip(pairs["expected"].tolist(), pairs["_kind"].tolist())]
-    out = out.merge(pairs, on=["expected", "_kind"], how="left").drop(columns="_kind")
+    out["_kind"] = kind
+    out = _left_join(out, pairs, ["expected", "_kind"]).drop(columns="_kind")
     # NaN-free ints where known; a missing program stays <NA>
     for col in ("cyclomatic", "loc", "max_nesting"):
         out[col] = out[col].astype("Int64")

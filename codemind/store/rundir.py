@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -62,6 +63,45 @@ def read_samples(path: Path) -> Iterator[dict]:
         for line in f:
             if line.endswith("\n") and line.strip():
                 yield json.loads(line)
+
+
+# from this size on, done() first looks for the report's cached columns of the file (pyarrow)
+CACHED_DONE_BYTES = 32 << 20
+_KEY_HEAD = b'{"item_key":"'
+_INDEX_FIELD = b',"sample_index":'
+
+
+def done_keys(path: Path) -> set[tuple[str, int]]:
+    """The (item_key, sample_index) of every complete line of a samples file, without parsing
+    the lines: Sample.model_dump_json writes item_key first and sample_index before any free
+    text, and inside a JSON string a quote is escaped, so ',"sample_index":' can only be the
+    field itself (a million-sample run in about a second, in the memory of the set alone;
+    item keys are shared strings). A line in another shape is parsed as JSON."""
+    done: set[tuple[str, int]] = set()
+    keys: dict[bytes, str] = {}
+    start = len(_KEY_HEAD)
+    with open(path, "rb") as f:
+        for line in f:
+            if not line.endswith(b"\n"):
+                break  # a torn last line
+            if line.startswith(_KEY_HEAD):
+                q = line.find(b'"', start)
+                i = line.find(_INDEX_FIELD, q)
+                if q > 0 and i > 0:
+                    raw = line[start:q]
+                    j = i + len(_INDEX_FIELD)
+                    e = line.find(b",", j)
+                    digits = line[j:e if e > 0 else line.find(b"}", j)]
+                    if b"\\" not in raw and digits.isdigit():
+                        key = keys.get(raw)
+                        if key is None:
+                            key = keys[raw] = raw.decode("utf-8")
+                        done.add((key, int(digits)))
+                        continue
+            if line.strip():
+                s = json.loads(line)
+                done.add((s["item_key"], s["sample_index"]))
+    return done
 
 
 class RunDir:
@@ -120,7 +160,13 @@ class RunDir:
     def done(self) -> set[tuple[str, int]]:
         if not self.samples_path.exists():
             return set()
-        return {(s["item_key"], s["sample_index"]) for s in read_samples(self.samples_path)}
+        if self.samples_path.stat().st_size >= CACHED_DONE_BYTES:
+            from codemind.store.load import done_from_cache
+
+            cached = done_from_cache(self.path)  # the report's cached columns of this exact file
+            if cached is not None:
+                return cached
+        return done_keys(self.samples_path)
 
     # ------------------------------------------------------------------ writing
 
