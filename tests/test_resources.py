@@ -28,7 +28,7 @@ PINNED = {
     ("codemind.sandbox", "finish.Dockerfile"): "e5b912d29b361008f69b27e709ac788d45ed6cf961091e0a608b37c5e4232b3a",
     ("codemind.judges", "snippets/value_prelude.py"): "a48381479ae1193c1421b7b2a2d48e6ec41a06ee1ef6b1cfa3ab1480a1c0509b",
     ("codemind.judges", "snippets/unittest_cases.py"): "1e5bda6f43b30b5959d3a8fa0d5e50d167fb6a339e8032af31a5281176312c74",
-    ("codemind.tasks", "snippets/tracer.py"): "149f4a9474834c50ae431308ca81dabe82c16d42b4bb2019db14cfa49838f475",
+    ("codemind.tasks", "snippets/tracer.py"): "c861d7b8da95e4e2c3e28c59dacc34ce4c2d3d45916a7db7da3c2a465316d146",
     ("codemind", "snippets/clock_probe.py"): "2e3b8cefdf7459710bc73776a438e5eddebafc4fdf46be13897371aea37306b5",
 }
 
