@@ -18,7 +18,7 @@ install:
 test:
 	bash scripts/setup.sh
 	bash .ci/setup-chromium.sh
-	python3 -m pytest -q -ra -m "not slow"
+	python3 -m pytest -q -ra --durations=30 -m "not slow"
 
 # The tests too long for every CI run (hours on 2 cores); a scheduled job runs them.
 test-slow:
