@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 import subprocess
+from pathlib import Path
 
 import pytest
 from cli_helpers import assert_one_line_error, codemind
@@ -82,8 +82,8 @@ NO_RAY = str(Path(__file__).resolve().parent / "shims" / "no_ray")
 
 @pytest.mark.parametrize("executor,env,pattern", [
     ("bogus", {}, "unknown executor 'bogus' (known: local, ray, ray:ADDRESS)"),
-    ("ray:127.0.0.1:1", {"PYTHONPATH": NO_RAY}, "--executor ray needs Ray, which is not installed: "
-                                                "pip install 'codemind[ray]'"),
+    ("ray:127.0.0.1:1", {"PYTHONPATH": NO_RAY},
+     "--executor ray needs Ray, which is not installed: pip install 'codemind[ray]'"),
     ("ray", {"PYTHONPATH": NO_RAY}, "pip install 'codemind[ray]'"),
     ("ray:127.0.0.1:1", {}, "cannot reach the Ray cluster at 127.0.0.1:1"),
     ("ray:nowhere", {}, "expects HOST:PORT"),

@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import codemind
 from conftest import IN_CI
 from servers.task_server import TaskScript, TaskServer
 
@@ -97,7 +96,7 @@ def _run(tmp_path: Path, name: str, args: list, executor: str, on_first_samples=
                     return
                 time.sleep(0.05)
         threading.Thread(target=watch, daemon=True).start()
-    stdout, stderr = proc.communicate(timeout=900)
+    _, stderr = proc.communicate(timeout=900)
     assert proc.returncode == 0, stderr[-3000:]
     assert "Traceback" not in stderr, stderr[-3000:]
     if on_first_samples is not None:
@@ -145,14 +144,16 @@ def test_a_local_run_resumes_on_ray(cluster, data_dir, tmp_path):
     with TaskServer(script) as url:
         args = ["--benchmark", "cruxeval", "--task", "ier", "--model", "openai:scripted", "--base-url", url]
         whole, _ = _run(tmp_path, "whole", [*args, "--limit", 30], "local")
-        out, _ = _run(tmp_path, "part", [*args, "--limit", 12], "local")
+        _run(tmp_path, "part", [*args, "--limit", 12], "local")
         resumed, stderr = _run(tmp_path, "part", [*args, "--limit", 30], f"ray:{cluster.address}")
     assert "12 already done" in stderr, stderr[-1500:]
     assert _by_key(_samples(resumed)) == _by_key(_samples(whole))
 
 
 def test_embedded_model_on_an_actor_pool_gives_the_local_texts(cluster, data_dir, tmp_path):
-    from test_backend_llamacpp import _backend  # skips without the embedded model (fails in CI)
+    from test_backend_llamacpp import (
+        _backend,  # skips without the embedded model (fails in CI)
+    )
 
     _backend("").close()
     args = ["--benchmark", "cruxeval", "--task", "ier", "--limit", 3, "--model-arg", "n_threads=1"]

@@ -33,7 +33,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-from codemind.schema import ExecJob  # noqa: E402
+from codemind.schema import ExecJob
 
 DATA = Path(os.environ.get("CODEMIND_DATA", REPO.parent / "shared" / "data"))
 

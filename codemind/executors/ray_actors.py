@@ -8,7 +8,7 @@ import os
 import socket
 from typing import Any, Sequence
 
-from codemind.schema import ExecJob, Execution, GenerationParams, GenRequest, Generation
+from codemind.schema import ExecJob, Execution, Generation, GenerationParams, GenRequest
 
 
 def _where() -> dict:

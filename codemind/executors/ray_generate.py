@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from codemind.errors import UserError
 from codemind.executors.ray_pool import chunked
 from codemind.models.base import Backend, Capabilities
-from codemind.schema import GenerationParams, GenRequest, Generation
+from codemind.schema import Generation, GenerationParams, GenRequest
 
 if TYPE_CHECKING:
     from codemind.executors.ray import RayExecutor

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from codemind.models.base import Backend, Capabilities, chat_messages
 from codemind.models.vllm_offline import error_generation, sampling_kwargs
-from codemind.schema import GenerationParams, GenRequest, Generation
+from codemind.schema import Generation, GenerationParams, GenRequest
 
 if TYPE_CHECKING:
     from codemind.executors.ray import RayExecutor
