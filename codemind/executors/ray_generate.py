@@ -24,13 +24,17 @@ if TYPE_CHECKING:
 REQUESTS_PER_CHUNK = 16  # at most: a lost node costs this many generations per chunk in flight
 
 
-class ActorPoolBackend(Backend):
+class ClusterBackend(Backend):
+    """A backend `cls` whose generation runs on the cluster: the driver keeps a copy that is
+    never loaded, for option checks, identity and capabilities (what the cache key and the
+    manifest record are the local backend's)."""
+
     def __init__(self, executor: "RayExecutor", cls: type[Backend], model: str, params: GenerationParams,
                  options: dict[str, Any]):
-        self.local = cls(model, params, **options)  # the driver's copy: identity, capabilities; never loaded
+        self.local = cls(model, params, **options)
         self.name, self.chat, self.model = self.local.name, self.local.chat, self.local.model
         self.params, self.options = params, self.local.options
-        self._executor, self._cls, self._pool = executor, cls, None
+        self._executor, self._cls = executor, cls
 
     @property
     def capabilities(self) -> Capabilities:
@@ -38,6 +42,10 @@ class ActorPoolBackend(Backend):
 
     def identity(self) -> dict:
         return self.local.identity()
+
+
+class ActorPoolBackend(ClusterBackend):
+    _pool = None
 
     def pool(self):
         """The actors, started on first use (a run whose generations are all cached starts none)."""

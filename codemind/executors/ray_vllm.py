@@ -11,14 +11,12 @@ tensor_parallel_size, decided here, not a setting, since it cannot change the an
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
-from codemind.models.base import Backend, Capabilities, chat_messages
+from codemind.executors.ray_generate import ClusterBackend
+from codemind.models.base import chat_messages
 from codemind.models.vllm_offline import error_generation, sampling_kwargs
 from codemind.schema import Generation, GenerationParams, GenRequest
-
-if TYPE_CHECKING:
-    from codemind.executors.ray import RayExecutor
 
 BATCH_SIZE = 64
 
@@ -45,21 +43,7 @@ def row_generation(req: GenRequest, row: dict[str, Any]) -> Generation:
                       completion_tokens=row.get("num_generated_tokens"))
 
 
-class RayDataVllmBackend(Backend):
-    def __init__(self, executor: "RayExecutor", cls: type[Backend], model: str, params: GenerationParams,
-                 options: dict[str, Any]):
-        self.local = cls(model, params, **options)  # validation, identity, engine settings; never loaded here
-        self.name, self.chat, self.model = self.local.name, self.local.chat, self.local.model
-        self.params, self.options = params, self.local.options
-        self._executor = executor
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self.local.capabilities
-
-    def identity(self) -> dict:
-        return self.local.identity()
-
+class RayDataVllmBackend(ClusterBackend):
     def generate(self, requests: Iterable[GenRequest]) -> Iterator[Generation]:
         todo = list(requests)
         if not todo:
