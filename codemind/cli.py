@@ -84,6 +84,9 @@ def run(
     sandbox: Optional[str] = typer.Option(None, help="docker or process (default: docker if ready)"),
     workers: Optional[int] = typer.Option(None, help="sandbox workers (default: one per core)"),
     max_concurrency: int = typer.Option(16, help="concurrent API requests"),
+    executor: Optional[str] = typer.Option(
+        None, help="where sandbox jobs and generation run: local (default) or ray[:ADDRESS] (a Ray cluster; "
+                   "pip install 'codemind[ray]'; docs/distributed.md); the samples are the same"),
     data_dir: Optional[Path] = typer.Option(None, help="local data mirror (default: $CODEMIND_DATA)"),
     out: Optional[Path] = typer.Option(None, help="run directory (suite or several --eval: the suite directory)"),
     no_cache: bool = typer.Option(False, "--no-cache", help="ignore execution and generation caches"),
@@ -100,7 +103,7 @@ def run(
     rest = dict(model=model, model_args=parse_options(model_arg or [], "--model-arg") or None, base_url=base_url, api_key_env=api_key_env, endpoint=endpoint, limit=limit,
                 samples=samples, temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed,
                 sandbox=sandbox, workers=workers, max_concurrency=max_concurrency, data_dir=data_dir,
-                no_cache=no_cache, variants=_names(variant))
+                no_cache=no_cache, variants=_names(variant), executor=executor)
     progress = Progress(enabled=not as_json)
     try:
         if eval_names or suite:

@@ -22,7 +22,7 @@ from codemind.schema import GenerationParams, Language, SandboxName, TaskName, c
 # `limit` and `samples` only say how far to go: raising them extends the same run.
 OPERATIONAL = {
     "out", "data_dir", "max_concurrency", "workers", "api_key_env", "base_url", "no_cache", "limit", "samples",
-    "eval",
+    "eval", "executor",
 }
 # fields added after runs were recorded: left out of the identity while empty, so the hash of
 # every run made before them stays what it was
@@ -86,6 +86,9 @@ class RunConfig(BaseModel):
     data_dir: Path | None = None
     out: Path | None = None
     no_cache: bool = False
+    # where sandbox jobs and generations run (codemind/executors): local, ray, ray:ADDRESS; the
+    # samples are the same on every executor, so it is operational and a run resumes on another
+    executor: str = "local"
     eval: str | None = None  # the named evaluation this run was made from (a label: codemind.evals)
 
     def params(self, max_tokens: int | None, stop: list[str]) -> GenerationParams:

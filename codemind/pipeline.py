@@ -20,9 +20,10 @@ from codemind.benchmarks.base import BENCHMARKS
 from codemind.benchmarks.codemind_items import with_codemind_inputs
 from codemind.config import RunConfig
 from codemind.errors import UserError
+from codemind.executors.base import Executor, open_executor
 from codemind.judges.base import JUDGES, Case, Judge
 from codemind.models.base import BACKENDS, Backend, installed_version, parse_spec
-from codemind.sandbox import open_sandbox, resolve_sandbox
+from codemind.sandbox import resolve_sandbox
 from codemind.sandbox.base import Sandbox
 from codemind.sandbox.cache import run_cached
 from codemind.schema import Generation, GenRequest, Item, Judgement, Program, RunManifest, RunProgram, Sample
@@ -74,10 +75,11 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> Backend:
+def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str], executor: Executor | None = None) -> Backend:
     """The backend of the model spec with its options: the run's operational settings, then
-    --model-arg's (validated by the backend itself), wrapped in the generation cache when the
-    backend says its answers are worth caching."""
+    --model-arg's (validated by the backend itself), made by the executor (which may spread its
+    generation over a cluster), wrapped in the generation cache when the backend says its
+    answers are worth caching."""
     kind, model = parse_spec(config.model)
     try:
         cls = BACKENDS.get(kind)
@@ -94,7 +96,8 @@ def make_backend(config: RunConfig, max_tokens: int | None, stop: list[str]) -> 
         options["endpoint"] = config.endpoint
     cls.check_options(config.model_args)  # before None values are dropped as unset
     options.update(config.model_args)
-    backend = cls(model, config.params(max_tokens, stop), **options)
+    params = config.params(max_tokens, stop)
+    backend = executor.make_backend(cls, model, params, options) if executor else cls(model, params, **options)
     if not backend.capabilities.cacheable or config.no_cache:
         return backend
     from codemind.models.gencache import CachedBackend, GenCache
@@ -209,14 +212,15 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunResult:
     kinds = check_kinds(config.variants, config.language) if config.variants else []
     max_tokens = max((t.max_tokens or 0) for t in templates) or None
     stop = list(templates[0].stop) if len(templates) == 1 else []
-    backend = make_backend(config, max_tokens, stop)
-    try:
-        _check_benchmark_supported(backend, config)
-        programs, outside = _in_backend_scope(backend, programs, config)
-        plan = Plan(config, task, programs, data_files, judge, backend, store, outside, kinds)
-        return _execute(plan, progress)
-    finally:
-        backend.close()
+    with open_executor(config.executor) as executor:
+        backend = make_backend(config, max_tokens, stop, executor)
+        try:
+            _check_benchmark_supported(backend, config)
+            programs, outside = _in_backend_scope(backend, programs, config)
+            plan = Plan(config, task, programs, data_files, judge, backend, store, outside, kinds, executor)
+            return _execute(plan, progress)
+        finally:
+            backend.close()
 
 
 def _first_usable(task: TaskBuilder, programs: list[Program], config: RunConfig) -> Program:
@@ -252,6 +256,7 @@ class Plan:
     store: RunDir
     outside_backend: list[str] = field(default_factory=list)  # programs the backend has no scope for
     variant_kinds: list[VariantKind] = field(default_factory=list)  # --variant: asked besides the originals
+    executor: Executor | None = None  # where sandbox jobs and generations run (None: this machine)
 
 
 def _execute(plan: Plan, progress: Progress) -> RunResult:
@@ -259,7 +264,8 @@ def _execute(plan: Plan, progress: Progress) -> RunResult:
 
     config, store = plan.config, plan.store
     executed: list[Program] = []  # every program whose ground truth ran: what programs.jsonl records
-    with open_sandbox(config.sandbox, workers=config.workers) as sandbox:
+    executor = plan.executor or open_executor("local")
+    with executor.open_sandbox(config.sandbox, workers=config.workers) as sandbox:
 
         def execute(programs: list[Program], label: str = "ground truth", record: bool = True) -> dict:
             if record:

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 echo "== codemind: python package"
-$PY -m pip install -q --disable-pip-version-check -e '.[dev,analysis]'
+$PY -m pip install -q --disable-pip-version-check -e '.[dev,analysis,ray]'
 
 echo "== codemind: embedded models (llama-cpp-python + Qwen2.5-Coder 0.5B, Gemma 3 270M)"
 bash .ci/setup-llamacpp.sh

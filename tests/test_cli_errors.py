@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from cli_helpers import assert_one_line_error, codemind
@@ -74,3 +75,27 @@ def test_codemind_entry_point_is_installed():
     assert exe, "the console script is installed with the package"
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0 and "rescore" in proc.stdout
+
+
+NO_RAY = str(Path(__file__).resolve().parent / "shims" / "no_ray")
+
+
+@pytest.mark.parametrize("executor,env,pattern", [
+    ("bogus", {}, "unknown executor 'bogus' (known: local, ray, ray:ADDRESS)"),
+    ("ray:127.0.0.1:1", {"PYTHONPATH": NO_RAY},
+     "--executor ray needs Ray, which is not installed: pip install 'codemind[ray]'"),
+    ("ray", {"PYTHONPATH": NO_RAY}, "pip install 'codemind[ray]'"),
+    ("ray:127.0.0.1:1", {}, "cannot reach the Ray cluster at 127.0.0.1:1"),
+    ("ray:nowhere", {}, "expects HOST:PORT"),
+])
+def test_bad_executor_is_one_line_and_nothing_written(data_dir, tmp_path, executor, env, pattern):
+    """Ray missing, an address that does not answer, an unknown executor: one line, exit 2, no run directory
+    (the unreachable cases only when ray is importable; else they say it is missing, also one line)."""
+    if not env and executor.startswith("ray"):
+        pytest.importorskip("ray")
+    out = tmp_path / "run"
+    proc = codemind("run", "--benchmark", "cruxeval", "--limit", "2", "--sandbox", "process", "--model", "openai:none",
+                    "--base-url", "http://127.0.0.1:9/v1", "--executor", executor, "--out", out,
+                    env={"OPENAI_API_KEY": "x", **env})
+    assert_one_line_error(proc, pattern)
+    assert not out.exists()
