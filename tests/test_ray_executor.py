@@ -12,7 +12,7 @@ the workers advertising `codemind_sandbox` and `codemind_model`).
   configuration hash) and ends with the local run's samples.
 - The embedded model on an actor pool (one model per actor) gives the local backend's texts.
 
-Skipped without ray; in CI (CI=true) that is a failure (scripts/setup.sh installs the extra).
+Nodes use the Docker sandbox. Skipped without ray or Docker; in CI (CI=true) that is a failure (scripts/setup.sh installs the extra).
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ from pathlib import Path
 
 import pytest
 from conftest import IN_CI
+from docker_helpers import need_docker
 from servers.task_server import TaskScript, TaskServer
 
 from codemind.benchmarks.base import BENCHMARKS
 
 pytestmark = pytest.mark.ray
 
-SANDBOX = "process"  # the nodes' own sandbox; Docker works the same way (docs/distributed.md)
+SANDBOX = "docker"  # each node opens its own Docker sandbox (here: one engine for all three)
 
 
 def _need_ray() -> None:
@@ -49,6 +50,7 @@ def _need_ray() -> None:
 @pytest.fixture(scope="module")
 def cluster():
     _need_ray()
+    need_docker()
     from ray_cluster import LocalRayCluster
 
     c = LocalRayCluster(worker_resources={"codemind_sandbox": 1, "codemind_model": 1})
@@ -76,9 +78,11 @@ def _by_key(samples: list[dict]) -> dict[tuple, tuple]:
     return out
 
 
-def _run(tmp_path: Path, name: str, args: list, executor: str, on_first_samples=None) -> tuple[Path, str]:
+def _run(tmp_path: Path, name: str, args: list, executor: str, on_first_samples=None,
+         kill_driver: bool = False) -> tuple[Path, str]:
     """`codemind run ARGS --executor EXECUTOR` with its own empty caches; `on_first_samples` is
-    called (once) when samples.jsonl first has a line."""
+    called (once) when samples.jsonl first has a line; `kill_driver`: the run itself is then
+    SIGKILLed (its exit status is not checked)."""
     out = tmp_path / name
     env = {**os.environ, "OPENAI_API_KEY": "x", "CODEMIND_CACHE_DIR": str(tmp_path / f"cache-{name}"),
            "RAY_USAGE_STATS_ENABLED": "0"}
@@ -91,12 +95,14 @@ def _run(tmp_path: Path, name: str, args: list, executor: str, on_first_samples=
             f = out / "samples.jsonl"
             while proc.poll() is None:
                 if f.is_file() and f.stat().st_size > 0:
-                    on_first_samples()
+                    on_first_samples(proc)
                     fired.set()
                     return
                 time.sleep(0.05)
         threading.Thread(target=watch, daemon=True).start()
     _, stderr = proc.communicate(timeout=900)
+    if kill_driver:
+        return out, stderr
     assert proc.returncode == 0, stderr[-3000:]
     assert "Traceback" not in stderr, stderr[-3000:]
     if on_first_samples is not None:
@@ -118,7 +124,7 @@ def test_ier_and_der_on_ray_equal_local_with_a_node_lost(cluster, data_dir, tmp_
         ier_local, _ = _run(tmp_path, "ier-local", ier, "local")
         killed = []
         ier_ray, stderr = _run(tmp_path, "ier-ray", ier, ray_exec,
-                               on_first_samples=lambda: killed.append(cluster.kill_node(cluster.nodes[1])))
+                               on_first_samples=lambda _: killed.append(cluster.kill_node(cluster.nodes[1])))
     assert killed and killed[0] > 0, "no process of the worker node was killed"
     assert "actor(s) lost with their nodes" in stderr, stderr[-2000:]
 
@@ -148,6 +154,23 @@ def test_a_local_run_resumes_on_ray(cluster, data_dir, tmp_path):
         resumed, stderr = _run(tmp_path, "part", [*args, "--limit", 30], f"ray:{cluster.address}")
     assert "12 already done" in stderr, stderr[-1500:]
     assert _by_key(_samples(resumed)) == _by_key(_samples(whole))
+
+
+def test_a_ray_run_whose_driver_is_killed_resumes_with_the_local_samples(cluster, data_dir, tmp_path):
+    """kill -9 of the driver mid-run: the same command again finishes the run, and the samples
+    are a local run's, none lost, none repeated (the driver is the only writer)."""
+    script = TaskScript().add(BENCHMARKS.get("cruxeval")(language="python", name="cruxeval").load())
+    with TaskServer(script) as url:
+        args = ["--benchmark", "cruxeval", "--task", "ier", "--judge", "cruxeval", "--limit", 300,
+                "--model", "openai:scripted", "--base-url", url]
+        local, _ = _run(tmp_path, "local", args, "local")
+        ray_exec = f"ray:{cluster.address}"
+        out, _ = _run(tmp_path, "ray", args, ray_exec, on_first_samples=lambda proc: proc.kill(), kill_driver=True)
+        done = (out / "samples.jsonl").read_text().count("\n")  # whole lines (a torn last one is not done)
+        assert 0 < done < 300, done  # killed in the middle
+        resumed, stderr = _run(tmp_path, "ray", args, ray_exec)
+    assert f"{done} already done" in stderr, stderr[-1500:]
+    assert _by_key(_samples(resumed)) == _by_key(_samples(local))
 
 
 def test_embedded_model_on_an_actor_pool_gives_the_local_texts(cluster, data_dir, tmp_path):
