@@ -160,3 +160,27 @@ def test_export_bad_input_is_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "codemind.cli", "export", str(tmp_path / "nope"), "--parquet",
                         str(tmp_path / "x.parquet")], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_load_of_trace_and_other_runs_together(tmp_path, runs):
+    """A trace run's samples carry `measures` (and stages), an IER run's none: loaded together,
+    the question columns come from the trace run and are empty elsewhere."""
+    trace = []
+    for k, (stage, line, var) in enumerate([("coverage", 3, "x"), ("state", 3, "x"), ("loops", 5, None)]):
+        measures = {"question": stage, "line": line, **({"variable": var} if var else {})}
+        trace.append(Sample(
+            item_key=f"cruxeval/sample_{k}#0/trace:{stage}", benchmark="cruxeval", language="python", task="trace",
+            stage=stage, program_id=f"sample_{k}", input_index=0, prompt_id="trace", prompt_hash="0" * 64,
+            sample_index=0, raw="yes", extracted="yes", expected="yes", outcome="correct", correct=True,
+            measures=measures))
+    tr = write_run(tmp_path / "trace", "replay:trace.jsonl", {"benchmark": "cruxeval", "task": "trace"}, {}, trace)
+    df = codemind.load([tr, runs["gpt4"]], features=False)
+    assert len(df) == 3 + 120 * 5
+    got = df[df["task"] == "trace"].sort_values("item_key")
+    assert got["question"].tolist() == ["coverage", "state", "loops"]
+    assert got["line"].tolist() == [3, 3, 5] and str(df["line"].dtype) == "Int64"
+    assert got["variable"].tolist()[:2] == ["x", "x"] and pd.isna(got["variable"].tolist()[2])
+    ier = df[df["task"] == "ier"]
+    assert ier["question"].isna().all() and ier["line"].isna().all()
+    # a run without trace questions has no question columns at all
+    assert "question" not in codemind.load(runs["gpt4"], features=False).columns

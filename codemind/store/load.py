@@ -276,7 +276,9 @@ def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd
         t = t.append_column("model_label", pa.repeat(pa.scalar(run_label(manifest), pa.large_string()), n))
         tables.append(t)
         manifests.append(manifest)
-    df = _question_columns(pa.concat_tables(tables).to_pandas())
+    df = _question_columns(pa.concat_tables(tables, promote_options="permissive")).to_pandas()
+    if "line" in df.columns:
+        df["line"] = df["line"].astype("Int64")  # NaN-free: a question's line, <NA> elsewhere
     if not features or df.empty:
         return df
     return join_features(df, runs, manifests)
@@ -285,22 +287,27 @@ def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd
 QUESTION_COLUMNS = ("question", "line", "variable")
 
 
-def _question_columns(df: "pd.DataFrame") -> "pd.DataFrame":
+def _question_columns(table):
     """Trace questions (task trace) say what they asked in ``measures``: its ``question`` (the
     kind: coverage, state, path, loops, output), ``line`` and ``variable`` become columns of
-    their own (None elsewhere). Added only when some sample has them."""
-    import pandas as pd
+    their own (None elsewhere). Added only when some sample has them; read from the Arrow
+    struct, so a run without trace questions costs nothing here."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    if "measures" not in df.columns:
-        return df
-    rows = [m if isinstance(m, dict) else {} for m in df["measures"].tolist()]
-    if not any("question" in m for m in rows):
-        return df
-    df = df.copy()
-    df["question"] = [m.get("question") for m in rows]
-    df["line"] = pd.array([m.get("line") for m in rows], dtype="Int64")
-    df["variable"] = [m.get("variable") for m in rows]
-    return df
+    if "measures" not in table.column_names:
+        return table
+    struct = table.schema.field("measures").type
+    if not pa.types.is_struct(struct) or struct.get_field_index("question") < 0:
+        return table
+    measures = table.column("measures")
+    if measures.null_count == len(measures) or pc.struct_field(measures, "question").null_count == len(measures):
+        return table
+    for name, kind in zip(QUESTION_COLUMNS, (pa.large_string(), pa.int64(), pa.large_string())):
+        col = (pc.struct_field(measures, name) if struct.get_field_index(name) >= 0
+               else pa.nulls(len(measures), kind))
+        table = table.append_column(name, col.cast(kind))
+    return table
 
 
 def _left_join(df: "pd.DataFrame", right: "pd.DataFrame", on: list[str]) -> "pd.DataFrame":
