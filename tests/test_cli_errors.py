@@ -99,3 +99,9 @@ def test_bad_executor_is_one_line_and_nothing_written(data_dir, tmp_path, execut
                     env={"OPENAI_API_KEY": "x", **env})
     assert_one_line_error(proc, pattern)
     assert not out.exists()
+    # a suite says it once, before any of its evaluations (or its suite.json) is written
+    suite = codemind("run", "--suite", "cruxeval", "--limit", "2", "--sandbox", "process", "--model", "openai:none",
+                     "--base-url", "http://127.0.0.1:9/v1", "--executor", executor, "--out", out,
+                     env={"OPENAI_API_KEY": "x", **env})
+    assert_one_line_error(suite, pattern)
+    assert not out.exists()

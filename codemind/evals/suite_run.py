@@ -92,6 +92,10 @@ def run_suite(suite: str, description: str, specs: Sequence[EvalSpec], overrides
               tables: Sequence[SuiteTable] = ()) -> SuiteResult:
     """Run every evaluation (each resumable) into ``out``; ``run_one`` is the pipeline."""
     configs = [eval_config(s, overrides, None) for s in specs]  # every clash is said before anything runs
+    if configs and configs[0].executor != "local":  # a bad --executor: one error before anything is written
+        from codemind.executors.base import open_executor
+
+        open_executor(configs[0].executor).close()
     model = configs[0].model
     out = Path(out) if out is not None else default_suite_out(suite, model)
     old = read_record(out)
