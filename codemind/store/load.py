@@ -167,15 +167,7 @@ def samples_columns(run: Path, columns: Sequence[str]):
     table = _parse_columns(run, pa.schema([fields[c] for c in wanted]))
     table = pa.table({c: table.column(c).dictionary_encode() if pa.types.is_string(table.column(c).type)
                       else table.column(c) for c in table.column_names})
-    try:
-        light.parent.mkdir(parents=True, exist_ok=True)
-        for old in light.parent.glob(light.name.split("-", 1)[0] + "-*.light.parquet"):
-            old.unlink(missing_ok=True)
-        tmp = light.with_suffix(f".{os.getpid()}.tmp")
-        pq.write_table(table, tmp, compression="lz4")
-        os.replace(tmp, light)
-    except OSError:
-        pass  # a read-only cache only costs speed
+    _write_cache(table, light, light.name.split("-", 1)[0] + "-*.light.parquet")
     return table.select(list(columns))
 
 
@@ -239,7 +231,6 @@ def cached_samples_table(run: Path):
     import pyarrow.parquet as pq
 
     target = _cache_target(run)
-    folder = target.parent
     stem = target.name.split("-", 1)[0]
     if target.is_file():
         try:
@@ -247,21 +238,28 @@ def cached_samples_table(run: Path):
         except Exception:  # a damaged cache entry is rebuilt, never trusted
             target.unlink(missing_ok=True)
     table = _large_strings(read_samples_table(run))
+    _write_cache(table, target, f"{stem}-*.parquet")
+    return table
+
+
+def _write_cache(table, target: Path, stale: str) -> None:
+    """Write a Parquet cache entry atomically, first removing the entries of the same file's
+    older states (`stale`: a glob beside `target`)."""
+    import pyarrow.parquet as pq
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"{stem}-*.parquet"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for old in target.parent.glob(stale):
             old.unlink(missing_ok=True)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         pq.write_table(table, tmp, compression="lz4")
         os.replace(tmp, target)
     except OSError:
         pass  # a read-only cache only costs speed
-    return table
 
 
 def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd.DataFrame":
     """Samples of every run under ``paths`` as one DataFrame, joined with program features."""
-    import pandas as pd
     import pyarrow as pa
 
     runs = find_runs(paths)
