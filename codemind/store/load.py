@@ -234,12 +234,38 @@ def cached_samples_table(run: Path):
     stem = target.name.split("-", 1)[0]
     if target.is_file():
         try:
-            return _large_strings(pq.read_table(target))
+            names = pq.read_schema(target).names
+            return _large_strings(pq.read_table(target, read_dictionary=[c for c in CATEGORIES if c in names]))
         except Exception:  # a damaged cache entry is rebuilt, never trusted
             target.unlink(missing_ok=True)
     table = _large_strings(read_samples_table(run))
     _write_cache(table, target, f"{stem}-*.parquet")
+    return _categories(table)
+
+
+# Columns with few distinct values (or one per item): categoricals in load()'s frame. A million
+# rows of them as strings are most of its memory, and on a fresh machine memory touched for the
+# first time is what a load's time goes to (3.7-6 s vs 1.3-1.6 s at 1M, benchmarks/perf/scale.py).
+CATEGORIES = ("item_key", "benchmark", "language", "task", "stage", "program_id", "prompt_id", "prompt_hash",
+              "outcome", "ground_truth", "finish_reason", "variant")
+
+
+def _categories(table):
+    """CATEGORIES columns of `table` dictionary-encoded (what read_dictionary gives from Parquet)."""
+    import pyarrow as pa
+
+    for i, field in enumerate(table.schema):
+        if field.name in CATEGORIES and (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()).dictionary_encode())
     return table
+
+
+def _constant(value: str | None, n: int):
+    """`value` n times, as a one-entry dictionary (a categorical column): no copy per row."""
+    import pyarrow as pa
+
+    indices = pa.repeat(pa.scalar(0 if value is not None else None, pa.int32()), n)
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value if value is not None else ""], pa.string()))
 
 
 def _write_cache(table, target: Path, stale: str) -> None:
@@ -259,7 +285,8 @@ def _write_cache(table, target: Path, stale: str) -> None:
 
 
 def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd.DataFrame":
-    """Samples of every run under ``paths`` as one DataFrame, joined with program features."""
+    """Samples of every run under ``paths`` as one DataFrame, joined with program features.
+    Columns with few distinct values (CATEGORIES, run, model, model_label) are categoricals."""
     import pyarrow as pa
 
     runs = find_runs(paths)
@@ -269,9 +296,9 @@ def load(paths: str | Path | Sequence[str | Path], features: bool = True) -> "pd
         t = cached_samples_table(run)
         spec = (manifest.get("config") or {}).get("model")
         n = t.num_rows
-        t = t.append_column("run", pa.repeat(pa.scalar(str(run), pa.large_string()), n))
-        t = t.append_column("model", pa.repeat(pa.scalar(spec, pa.large_string()), n))
-        t = t.append_column("model_label", pa.repeat(pa.scalar(run_label(manifest), pa.large_string()), n))
+        t = t.append_column("run", _constant(str(run), n))
+        t = t.append_column("model", _constant(spec, n))
+        t = t.append_column("model_label", _constant(run_label(manifest), n))
         tables.append(t)
         manifests.append(manifest)
     df = _question_columns(pa.concat_tables(tables, promote_options="permissive")).to_pandas()
