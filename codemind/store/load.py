@@ -92,11 +92,14 @@ def _schema():
     ])
 
 
-def read_samples_table(run: Path):
-    """samples.jsonl as a pyarrow Table (complete lines only: a torn last line is left out)."""
+def read_samples_table(run: Path, schema=None, others: str = "infer"):
+    """samples.jsonl as a pyarrow Table (complete lines only: a torn last line is left out):
+    the columns of `schema` (default: _schema()), and fields outside it inferred (``others``
+    "infer") or skipped ("ignore")."""
     import pyarrow as pa
     import pyarrow.json as pj
 
+    schema = _schema() if schema is None else schema
     path = Path(run) / SAMPLES
     size = path.stat().st_size
     with path.open("rb") as f:
@@ -108,12 +111,12 @@ def read_samples_table(run: Path):
         data = path.read_bytes()
         source = pa.BufferReader(pa.py_buffer(data)[: data.rfind(b"\n") + 1])
     if size == 0 or (not whole and source.size() == 0):
-        return _schema().empty_table()
-    opts = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="infer")
+        return schema.empty_table()
+    opts = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior=others)
     try:
         return pj.read_json(source, parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 24))
     except Exception as e:  # pyarrow.ArrowInvalid and friends: a damaged file is bad input
-        raise UserError(f"{Path(run) / SAMPLES} is not valid samples JSONL: {str(e).splitlines()[0]}") from None
+        raise UserError(f"{path} is not valid samples JSONL: {str(e).splitlines()[0]}") from None
 
 
 def _cache_target(run: Path) -> Path:
@@ -164,34 +167,11 @@ def samples_columns(run: Path, columns: Sequence[str]):
             except Exception:
                 pass  # a damaged cache entry: read the file itself
     wanted = list(dict.fromkeys([*LIGHT_COLUMNS, *columns]))
-    table = _parse_columns(run, pa.schema([fields[c] for c in wanted]))
+    table = read_samples_table(run, pa.schema([fields[c] for c in wanted]), others="ignore")
     table = pa.table({c: table.column(c).dictionary_encode() if pa.types.is_string(table.column(c).type)
                       else table.column(c) for c in table.column_names})
     _write_cache(table, light, light.name.split("-", 1)[0] + "-*.light.parquet")
     return table.select(list(columns))
-
-
-def _parse_columns(run: Path, schema):
-    import pyarrow as pa
-    import pyarrow.json as pj
-
-    path = Path(run) / SAMPLES
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        f.seek(max(0, size - 1))
-        whole = f.read(1) == b"\n"
-    if whole:
-        source = str(path)
-    else:
-        data = path.read_bytes()
-        source = pa.BufferReader(pa.py_buffer(data)[: data.rfind(b"\n") + 1])
-    if size == 0 or (not whole and source.size() == 0):
-        return schema.empty_table()
-    opts = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
-    try:
-        return pj.read_json(source, parse_options=opts, read_options=pj.ReadOptions(block_size=1 << 24))
-    except Exception as e:
-        raise UserError(f"{path} is not valid samples JSONL: {str(e).splitlines()[0]}") from None
 
 
 def done_from_cache(run: Path) -> set[tuple[str, int]] | None:
