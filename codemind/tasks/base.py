@@ -95,6 +95,11 @@ def label_only_inputs(program: Program, truths: dict[tuple[str, int], Truth]) ->
     return sorted(out, key=lambda i: i.index)
 
 
+def reason_kind(why: str) -> str:
+    """The kind of a reason (its text before the first colon): what the manifest counts by."""
+    return why.split(":", 1)[0]
+
+
 def usage(programs: Iterable[Program], items: Sequence[Item], unusable: dict[str, str],
           of: str = "benchmark programs") -> dict:
     """A stage's accounting for the run manifest: every program it was given is either used
@@ -111,7 +116,7 @@ def usage(programs: Iterable[Program], items: Sequence[Item], unusable: dict[str
         "used": len(used),
         "items": len(items),
         "unusable": len(unusable),
-        "reasons": dict(Counter(r.split(":", 1)[0] for r in unusable.values()).most_common()),
+        "reasons": dict(Counter(reason_kind(r) for r in unusable.values()).most_common()),
         "unusable_programs": dict(unusable),
     }
     only = [i for i in items if i.label_only]
@@ -237,7 +242,7 @@ class TaskBuilder(ABC):
                 item = make(inp)
             except Unaskable as e:
                 self.skipped.setdefault(program.id, str(e))
-                self.left_out[str(e).split(":", 1)[0]] += 1
+                self.left_out[reason_kind(str(e))] += 1
                 continue
             if item is not None:
                 items.append(item)
