@@ -169,8 +169,8 @@ def test_prefix_state_gives_the_plain_path_outputs():
     reqs, params = _cruxeval_requests(3)
     params = params.model_copy(update={"temperature": 0.0, "max_tokens": 24})
     _backend("", **params.model_dump()).close()  # skipped without llama_cpp or the model
-    plain = BACKENDS.get("llamacpp")("", params, prefix_cache=False)
-    fast = BACKENDS.get("llamacpp")("", params)
+    plain = BACKENDS.get("llamacpp")("", params, prefix_cache=False, batch=1)
+    fast = BACKENDS.get("llamacpp")("", params, batch=1)  # one request at a time, as the plain path
     assert fast.prefix_cache and not plain.prefix_cache
     assert fast.identity() == plain.identity()  # outputs do not depend on it: not part of the identity
     try:
@@ -184,3 +184,122 @@ def test_prefix_state_gives_the_plain_path_outputs():
         fast.close()
     assert None not in want.values()
     assert got == want and again == want and alone == {reqs[1].item_key: want[reqs[1].item_key]}
+
+
+def test_batched_decoding_depends_on_the_prompt_alone():
+    # greedy requests are decoded together (default batch 16); a request's text is the same
+    # in any order, with any batch-mates, with fewer slots, and alone
+    reqs, params = _cruxeval_requests(9)
+    params = params.model_copy(update={"temperature": 0.0, "max_tokens": 16})
+    _backend("", **params.model_dump()).close()
+    b16 = BACKENDS.get("llamacpp")("", params)
+    b8 = BACKENDS.get("llamacpp")("", params, batch=8)
+    assert b16.batched and b16.batch == 16 and b8.batch == 8
+    assert b16.identity()["decode"] == "batched:rows>=8" and b8.identity() == b16.identity()
+    try:
+        want = {g.item_key: g for g in b16.generate(reqs)}
+        b8._llm = b16.load()  # the same weights; its own batched context
+        reverse = {g.item_key: g.text for g in b8.generate(reqs[::-1])}  # 9 requests in 8 slots
+        alone = {g.item_key: g.text for g in b16.generate(reqs[4:5])}
+        mixed = {g.item_key: g.text for g in b16.generate(reqs[6:] + reqs[:3])}
+    finally:
+        b16.close()
+    assert all(g.error_kind is None and 0 < g.completion_tokens <= 16 for g in want.values())
+    texts = {k: g.text for k, g in want.items()}
+    assert reverse == texts
+    assert alone == {reqs[4].item_key: texts[reqs[4].item_key]}
+    assert mixed == {k: texts[k] for k in mixed} and len(mixed) == 6
+
+
+def test_a_moved_sequence_decodes_as_if_it_had_stayed():
+    # the last sequences of a batch move down to the lowest free slots (a step's rows are
+    # slots 0..R-1): the stream is copied cell for cell, so its tokens and logits do not change
+    import llama_cpp
+    import numpy as np
+
+    from codemind.models.llamacpp_batch import BatchDecoder
+
+    reqs, params = _cruxeval_requests(2)
+    backend = _backend("", temperature=0.0)
+    llm = backend.load()
+    prompt = backend._tokens(llm, reqs[1])
+    engine = BatchDecoder(llama_cpp, llm, 8, 1024)
+
+    def run(moves: dict[int, int]) -> list:
+        slot, token, got = 5, None, []
+        token = engine.start(slot, prompt, 0)
+        for k in range(8):
+            if k in moves:
+                engine.move(slot, moves[k])
+                slot = moves[k]
+            token = engine.step({slot: (token, len(prompt) + k)})[slot]
+            got.append((token, np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(engine.ctx, slot),
+                                                     shape=(engine.n_vocab,)).copy()))
+        engine.lib.llama_memory_seq_rm(engine.mem, slot, -1, -1)
+        return got
+
+    try:
+        stayed, moved = run({}), run({2: 0, 5: 3})
+    finally:
+        engine.close()
+        backend.close()
+    assert [t for t, _ in moved] == [t for t, _ in stayed]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(moved, stayed))
+
+
+def test_replayed_tokens_give_llama_cpp_pythons_own_text():
+    # the batched path turns its tokens into text by replaying them through llama-cpp-python's
+    # completion (chat template stop criteria, stop strings, end of generation, max_tokens):
+    # the plain path's tokens replayed give the plain path's generation; one token short, the
+    # completion asks for more
+    from codemind.models.llamacpp import _NeedMore
+
+    reqs, params = _cruxeval_requests(3)
+    params = params.model_copy(update={"temperature": 0.0, "max_tokens": 48})
+    assert params.stop  # the prompt's stop strings are in play
+    backend = _backend("", **params.model_dump())
+    backend.batch = 1
+    llm = backend.load()
+    seen: list[int] = []
+    generate = llm.generate
+
+    def recording(*args, **kwargs):
+        for token in generate(*args, **kwargs):
+            seen.append(token)
+            yield token
+
+    try:
+        for r in reqs:
+            prompt = backend._tokens(llm, r)
+            seen.clear()
+            llm.generate = recording
+            plain = backend._one(llm, r)
+            del llm.generate
+            tokens = list(seen)
+            llm._replay = (prompt, tokens)
+            try:
+                replayed = backend._complete(llm, r, 0.0)
+                llm._replay = (prompt, tokens[:-1])
+                with pytest.raises(_NeedMore):
+                    backend._complete(llm, r, 0.0)
+            finally:
+                llm._replay = None
+            assert plain.error_kind is None and plain.text
+            for field in ("text", "finish_reason", "prompt_tokens", "completion_tokens"):
+                assert getattr(replayed, field) == getattr(plain, field), field
+    finally:
+        backend.close()
+
+
+def test_batch_option():
+    _backend("gemma3-270m")  # skipped without llama_cpp or the model
+    B = BACKENDS.get("llamacpp")
+    greedy, sampled = GenerationParams(temperature=0.0), GenerationParams(temperature=0.7)
+    for bad in (0, 2, 6, 9, "x", -8):
+        with pytest.raises(UserError, match="batch must be 1 .* or a multiple of 4 from 8"):
+            B("gemma3-270m", greedy, batch=bad)
+    one = B("gemma3-270m", greedy, batch="1")
+    assert not one.batched and "decode" not in one.identity()  # one at a time: the identity of before
+    assert B("gemma3-270m", greedy, batch="12").batched
+    sampling = B("gemma3-270m", sampled)
+    assert not sampling.batched and "decode" not in sampling.identity()  # sampling: one at a time

@@ -151,7 +151,8 @@ def main() -> None:
     params = params.model_copy(update={"temperature": 0.0})
     rows: dict[str, dict] = {}
     outputs: dict[str, dict] = {}
-    for name, opts in (("today", {"prefix_cache": False}), ("prefix_state", {})):
+    paths = (("today", {"prefix_cache": False, "batch": 1}), ("prefix_state", {"batch": 1}), ("batched", {}))
+    for name, opts in paths:
         backend = LlamaCppBackend(args.alias, params, **opts)
         backend.load()
         for _ in backend.generate(reqs[:1]):  # warm-up (page the weights in), not timed
@@ -181,10 +182,78 @@ def main() -> None:
         if name != "today" and name in outputs:
             same = sum(outputs[name][k] == outputs["today"][k] for k in outputs["today"])
             row["identical_to_today"] = f"{same}/{len(reqs)}"
-    diffs = [k for k in outputs["today"] if outputs["prefix_state"][k] != outputs["today"][k]]
+    diffs = {name: [k for k in outputs["today"] if outputs[name][k] != outputs["today"][k]]
+             for name, _ in paths[1:]}
+    explained = explain(args.alias, params, [r for r in reqs if r.item_key in diffs["batched"]])
     print(json.dumps({"items": len(reqs), "alias": args.alias, "cpus": os.cpu_count(),
                       "load_avg": round(os.getloadavg()[0], 2), "paths": rows, "target_ratio": 3.0,
-                      "prefix_state_differs_on": diffs}, indent=1))
+                      "differ_from_today": diffs, "batched_differences": explained}, indent=1))
+
+
+def explain(alias: str, params, reqs) -> list[dict]:
+    """Why a batched output differs from today's: both decodings of the request replayed
+    token by token (one-row steps in a one-sequence context, as today's path; eight-row steps
+    in a BatchDecoder, as the batched path), up to the first token where they part. Reports
+    that step, both tokens, each path's margin between them (its pick's logit minus the
+    other's) and the largest logit difference between the paths one step before."""
+    import llama_cpp
+    import numpy as np
+
+    from codemind.models.llamacpp import LlamaCppBackend, max_new_tokens
+    from codemind.models.llamacpp_batch import BatchDecoder
+
+    backend = LlamaCppBackend(alias, params, batch=1)
+    llm = backend.load()
+    p = type(llm.context_params).from_buffer_copy(llm.context_params)
+    one = llama_cpp.llama_init_from_model(llm._model.model, p)
+    batch = llama_cpp.llama_batch_init(p.n_batch, 0, 1)
+    n_vocab = llm.n_vocab()
+
+    def logits(ctx, row):
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, row), shape=(n_vocab,)).copy()
+
+    def decode(rows):
+        batch.n_tokens = len(rows)
+        for i, (t, pos, last) in enumerate(rows):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = t, pos, 1, last
+            batch.seq_id[i][0] = 0
+        assert llama_cpp.llama_decode(one, batch) == 0
+
+    out = []
+    for req in reqs:
+        prompt = backend._tokens(llm, req)
+        cap = max_new_tokens(params.max_tokens, len(prompt), llm.n_ctx())
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(one), True)
+        for i in range(0, len(prompt), p.n_batch):  # today's path: the prompt in n_batch pieces
+            chunk = prompt[i:i + p.n_batch]
+            decode([(t, i + j, j == len(chunk) - 1) for j, t in enumerate(chunk)])
+        today = logits(one, len(chunk) - 1)
+        engine = BatchDecoder(llama_cpp, llm, 8, -(-(len(prompt) + cap + 8) // 256) * 256)
+        first = engine.start(0, prompt, 0)
+        batched = logits(engine.ctx, (len(prompt) - 1) % p.n_batch)
+        row = {"item": req.item_key, "parted_at_token": None}
+        previous_diff = 0.0
+        for k in range(cap):
+            a, b = int(today.argmax()), int(batched.argmax())
+            assert k or a == first
+            if a != b:
+                row.update(parted_at_token=k, today=llm.detokenize([a]).decode(errors="replace"),
+                           batched=llm.detokenize([b]).decode(errors="replace"),
+                           today_margin=round(float(today[a] - today[b]), 4),
+                           batched_margin=round(float(batched[b] - batched[a]), 4),
+                           max_logit_diff_step_before=round(previous_diff, 4))
+                break
+            previous_diff = float(np.abs(today - batched).max())
+            decode([(a, len(prompt) + k, True)])
+            today = logits(one, 0)
+            engine.step({0: (a, len(prompt) + k)})
+            batched = logits(engine.ctx, 0)
+        engine.close()
+        out.append(row)
+    llama_cpp.llama_batch_free(batch)
+    llama_cpp.llama_free(one)
+    backend.close()
+    return out
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from codemind.errors import UserError
-from codemind.models.base import Backend, chat_messages, installed_version, path_label, sampling_args
+from codemind.models.base import Backend, chat_messages, installed_version, merge_stop, path_label, sampling_args
+from codemind.models.llamacpp_batch import ROWS_GROUP, ROWS_MIN, BatchDecoder, decode_all
 from codemind.models.gguf import aliases, ensure, sha256_file
 from codemind.schema import GenerationParams, GenRequest, Generation
 
@@ -65,7 +66,16 @@ DEFAULT_MODEL_SPEC = f"llamacpp:{DEFAULT_ALIAS}"
 _NO_SYSTEM_ROLE = {"gemma"}
 # max_concurrency is accepted (the pipeline passes it to every backend) and ignored:
 # one in-process model answers one request at a time.
-_OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat", "chat_format", "verbose", "max_concurrency", "prefix_cache"}
+_OPTIONS = {"n_ctx", "n_threads", "n_gpu_layers", "chat", "chat_format", "verbose", "max_concurrency", "prefix_cache",
+            "batch"}
+# Greedy requests are decoded DEFAULT_BATCH at a time (llamacpp_batch); `batch=1`: one at a time.
+DEFAULT_BATCH = 16
+# The batched context's KV cells, all streams together, at most (fewer slots for long requests):
+# ~12 KB a cell on the 0.5B model, so ~400 MB.
+BATCH_CELLS = 32768
+# Tokens a completion may ask past max_tokens: llama-cpp-python skips its max_tokens check while
+# the text ends inside a UTF-8 character (up to 3 more bytes).
+MULTIBYTE_SLACK = 4
 # The shared prefix state (see PrefixLlama): its length is a multiple of PREFIX_ALIGN tokens and
 # a request that uses it has at least PREFIX_MIN_SUFFIX tokens after it, so every prompt row is
 # computed by the same CPU kernels as when the prompt is evaluated whole; requests whose sorted
@@ -121,6 +131,11 @@ class _Captured(Exception):
         self.tokens = tokens
 
 
+class _NeedMore(BaseException):
+    """Raised by PrefixLlama.generate in replay mode when the completion wants a token past
+    the ones decoded so far (a BaseException: no `except Exception` on the way swallows it)."""
+
+
 def prefix_llama_class(Llama: type) -> type:
     """llama_cpp.Llama with a shared prefix state (made on first use: llama_cpp loads lazily).
 
@@ -147,6 +162,10 @@ def prefix_llama_class(Llama: type) -> type:
         _prefix: tuple[int, ...] = ()
         _prefix_ok = False
         _capture = False
+        # replay mode: (prompt tokens, tokens decoded elsewhere) that generate() yields instead
+        # of evaluating anything, so llama-cpp-python's own completion code (stop strings,
+        # end of generation, max_tokens, detokenization) turns batched tokens into the text
+        _replay: tuple[list[int], list[int]] | None = None
 
         def set_prefix(self, tokens: list[int]) -> None:
             """Evaluate `tokens` alone (from an empty context) and keep them as the state."""
@@ -169,6 +188,8 @@ def prefix_llama_class(Llama: type) -> type:
         def generate(self, tokens, *args, **kwargs):
             if self._capture:
                 raise _Captured(list(tokens))
+            if self._replay is not None:
+                return self._replayed(list(tokens), *self._replay, kwargs.get("stopping_criteria"))
             p = len(self._prefix)
             if (self._prefix_ok and p and len(tokens) - p >= PREFIX_MIN_SUFFIX
                     and tuple(tokens[:p]) == self._prefix):
@@ -177,7 +198,31 @@ def prefix_llama_class(Llama: type) -> type:
                 self.n_tokens = 0  # as Llama.reset(): the whole prompt is evaluated
             return super().generate(tokens, *args, **kwargs)
 
+        def _replayed(self, tokens: list[int], prompt: list[int], decoded: list[int], stopping_criteria) -> Iterator[int]:
+            """Llama.generate's token stream, without evaluating: before each token the
+            evaluated tokens (input_ids[:n_tokens]) are what generate() would have evaluated,
+            so the chat template's stopping criteria (checked here and by the completion after
+            its loop) see what they would. The context's cells are left alone, but input_ids no
+            longer matches them: the prefix state is dropped."""
+            if tokens != prompt:
+                raise RuntimeError("the request's prompt tokens changed between tokenizing and replay")
+            self._prefix, self._prefix_ok = (), False
+            for k, token in enumerate(decoded):
+                self.n_tokens = len(prompt) + k
+                self.input_ids[:self.n_tokens] = prompt + decoded[:k]
+                if stopping_criteria is not None and stopping_criteria(self._input_ids, self.scores[0, :]):
+                    return
+                yield token
+            raise _NeedMore
+
     return PrefixLlama
+
+
+def max_new_tokens(max_tokens: int | None, n_prompt: int, n_ctx: int) -> int:
+    """The tokens llama-cpp-python's completion generates at most (Llama._create_completion)."""
+    if max_tokens is None or max_tokens <= 0:
+        max_tokens = n_ctx - n_prompt
+    return max_tokens if max_tokens + n_prompt < n_ctx else n_ctx - n_prompt
 
 
 def common_prefix(a: list[int] | tuple[int, ...], b: list[int] | tuple[int, ...]) -> int:
@@ -246,6 +291,13 @@ class LlamaCppBackend(Backend):
         # so it is not part of the identity
         flag = options.get("prefix_cache", True)
         self.prefix_cache = flag.strip().lower() not in ("false", "0", "no", "off") if isinstance(flag, str) else bool(flag)
+        try:
+            self.batch = int(options.get("batch", DEFAULT_BATCH))
+        except (TypeError, ValueError):
+            self.batch = 0
+        if self.batch != 1 and (self.batch < ROWS_MIN or self.batch % ROWS_GROUP):
+            raise UserError(f"llamacpp: batch must be 1 (one request at a time) or a multiple of {ROWS_GROUP} "
+                            f"from {ROWS_MIN}, not {options.get('batch')!r}")
         self._sha256: str | None = entry.sha256 if entry else None  # verified by resolve_model_path
         self._llm = None
 
@@ -258,8 +310,13 @@ class LlamaCppBackend(Backend):
     def label_for(cls, model: str) -> str:
         return path_label(cls.name, model)
 
+    @property
+    def batched(self) -> bool:
+        """Whether requests are decoded together (greedy only: sampling goes one at a time)."""
+        return self.batch > 1 and self.params.temperature == 0
+
     def identity(self) -> dict:
-        return {
+        identity = {
             "backend": self.name,
             "model": self.model,
             "sha256": self.sha256(),
@@ -268,6 +325,9 @@ class LlamaCppBackend(Backend):
             "chat_format": self.chat_format,
             "llama_cpp": installed_version("llama_cpp_python"),
         }
+        if self.batched:  # other kernels, other roundings: greedy texts can differ (llamacpp_batch)
+            identity["decode"] = f"batched:rows>={ROWS_MIN}"
+        return identity
 
     def load(self):
         """The llama_cpp.Llama, created on first use and kept for the backend's life."""
@@ -283,7 +343,7 @@ class LlamaCppBackend(Backend):
                 raise UserError(f"llama-cpp-python is not installed; {INSTALL_HINT}") from None
             quiet_llama_logs(llama_cpp, self.verbose)
             try:
-                cls = prefix_llama_class(Llama) if self.prefix_cache else Llama
+                cls = prefix_llama_class(Llama)  # with prefix_cache off it evaluates as Llama does
                 self._llm = cls(
                     model_path=str(self.path),
                     n_ctx=self.n_ctx,
@@ -304,6 +364,9 @@ class LlamaCppBackend(Backend):
         if not todo:
             return
         llm = self.load()
+        if self.batched:
+            yield from self._generate_batched(llm, todo)
+            return
         if not self.prefix_cache or len(todo) < 2:
             for req in todo:
                 yield self._one(llm, req)
@@ -314,6 +377,48 @@ class LlamaCppBackend(Backend):
                 llm.set_prefix(tokens[members[0]][:p])
             for i in members:
                 yield self._one(llm, todo[i])
+
+    def _generate_batched(self, llm, todo: list[GenRequest]) -> Iterator[Generation]:
+        """Every request decoded greedily in a BatchDecoder, in the order they finish; the
+        text made by llama-cpp-python's own completion code replaying the decoded tokens."""
+        import llama_cpp
+
+        tokens = [self._tokens(llm, req) for req in todo]
+        n_ctx = llm.n_ctx()
+        prompts = {i: t for i, t in enumerate(tokens) if t and len(t) < n_ctx}
+        for i, req in enumerate(todo):
+            if i not in prompts:  # cannot be asked (longer than the context, ...): the plain path says why
+                yield self._one(llm, req)
+        if not prompts:
+            return
+        caps = {i: max_new_tokens(self.params.max_tokens, len(t), n_ctx) for i, t in prompts.items()}
+        n_ctx_seq = -(-max(len(t) + caps[i] + MULTIBYTE_SLACK for i, t in prompts.items()) // 256) * 256
+        slots = max(ROWS_MIN, min(self.batch, BATCH_CELLS // n_ctx_seq // ROWS_GROUP * ROWS_GROUP))
+        stops = {i: [s.encode() for s in merge_stop(self.params.stop, todo[i].stop)] for i in prompts}
+        engine = BatchDecoder(llama_cpp, llm, slots, n_ctx_seq)
+        started: dict[int, float] = {}
+
+        def finished(i: int, out: list[int]) -> Generation | None:
+            started.setdefault(i, time.perf_counter())
+            prompt = prompts[i]
+            if not (engine.is_eog(out[-1]) or len(out) >= caps[i]
+                    or (stops[i] and any(s in llm.detokenize(out, prev_tokens=prompt) for s in stops[i]))):
+                return None
+            llm._replay = (prompt, out)
+            try:
+                return self._complete(llm, todo[i], started[i])
+            except _NeedMore:
+                if len(out) < caps[i] + MULTIBYTE_SLACK:
+                    return None
+                return self._failed(todo[i], started[i], f"llama.cpp: no end after {len(out)} tokens")
+            finally:
+                llm._replay = None
+
+        try:
+            for _, generation in decode_all(engine, prompts, prefix_groups(tokens), finished):
+                yield generation
+        finally:
+            engine.close()
 
     def _tokens(self, llm, req: GenRequest) -> list[int] | None:
         """The prompt tokens of a request exactly as _one will evaluate them (the chat
@@ -357,17 +462,13 @@ class LlamaCppBackend(Backend):
         # be in a whole-prompt evaluation (PrefixLlama).
         if not self.prefix_cache:
             llm.reset()
+        return self._complete(llm, req, start)
+
+    def _complete(self, llm, req: GenRequest, start: float) -> Generation:
         try:
             out, choice, text = self._call(llm, req)
         except Exception as exc:  # e.g. a prompt longer than n_ctx: this sample fails, the run goes on
-            return Generation(
-                item_key=req.item_key,
-                sample_index=req.sample_index,
-                text=None,
-                error_kind="api_error",
-                error=f"llama.cpp: {type(exc).__name__}: {exc}"[:500],
-                latency=time.perf_counter() - start,
-            )
+            return self._failed(req, start, f"llama.cpp: {type(exc).__name__}: {exc}")
         usage = out.get("usage") or {}
         return Generation(
             item_key=req.item_key,
@@ -376,6 +477,17 @@ class LlamaCppBackend(Backend):
             finish_reason=choice.get("finish_reason"),
             prompt_tokens=usage.get("prompt_tokens"),
             completion_tokens=usage.get("completion_tokens"),
+            latency=time.perf_counter() - start,
+        )
+
+    @staticmethod
+    def _failed(req: GenRequest, start: float, error: str) -> Generation:
+        return Generation(
+            item_key=req.item_key,
+            sample_index=req.sample_index,
+            text=None,
+            error_kind="api_error",
+            error=error[:500],
             latency=time.perf_counter() - start,
         )
 
