@@ -62,3 +62,18 @@ def test_not_a_run_dir(tmp_path):
     (tmp_path / "manifest.json").write_text("garbage")
     with pytest.raises(UserError, match="not a CodeMind run manifest"):
         RunDir(tmp_path).open(_manifest())
+
+
+def test_a_run_is_resumed_only_with_its_decoding(tmp_path):
+    # llamacpp's batched greedy decoding became the default: a run begun one request at a
+    # time is not continued batched (nor the other way), which would mix two decodings
+    one_at_a_time = _manifest().model_copy(update={"backend": {"backend": "llamacpp"}})
+    batched = _manifest().model_copy(update={"backend": {"backend": "llamacpp", "decode": "batched:rows>=8"}})
+    RunDir(tmp_path / "old").open(one_at_a_time)
+    with pytest.raises(UserError, match=r"decoded one request at a time \(--model-arg batch=1\); resume it the same way"):
+        RunDir(tmp_path / "old").open(batched)
+    assert RunDir(tmp_path / "old").open(one_at_a_time) == set()
+    RunDir(tmp_path / "new").open(batched)
+    with pytest.raises(UserError, match="decoded batched:rows>=8"):
+        RunDir(tmp_path / "new").open(one_at_a_time)
+    assert RunDir(tmp_path / "new").open(batched) == set()

