@@ -401,8 +401,13 @@ class LlamaCppBackend(Backend):
         n_ctx_seq = -(-max(len(t) + caps[i] + MULTIBYTE_SLACK for i, t in prompts.items()) // 256) * 256
         slots = max(ROWS_MIN, min(self.batch, BATCH_CELLS // n_ctx_seq // ROWS_GROUP * ROWS_GROUP))
         stops = {i: [s.encode() for s in merge_stop(self.params.stop, todo[i].stop)] for i in prompts}
-        engine = BatchDecoder(llama_cpp, llm, slots, n_ctx_seq)
         started: dict[int, float] = {}
+        try:
+            engine = BatchDecoder(llama_cpp, llm, slots, n_ctx_seq)
+        except RuntimeError as exc:  # no memory for the streams, ...: these samples fail, the run goes on
+            for i in prompts:
+                yield self._failed(todo[i], time.perf_counter(), f"{exc}; --model-arg batch=1 decodes one at a time")
+            return
 
         def finished(i: int, out: list[int]) -> Generation | None:
             started.setdefault(i, time.perf_counter())
@@ -420,9 +425,15 @@ class LlamaCppBackend(Backend):
             finally:
                 llm._replay = None
 
+        done: set[int] = set()
         try:
-            for _, generation in decode_all(engine, prompts, prefix_groups(tokens), finished):
+            for i, generation in decode_all(engine, prompts, prefix_groups(tokens), finished):
+                done.add(i)
                 yield generation
+        except RuntimeError as exc:  # llama_decode failed: the rest fail, the run goes on
+            for i in prompts:
+                if i not in done:
+                    yield self._failed(todo[i], started.get(i, time.perf_counter()), f"llama.cpp batched decoding: {exc}")
         finally:
             engine.close()
 
