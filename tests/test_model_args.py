@@ -48,6 +48,7 @@ def test_model_args_reach_the_backend(tmp_path):
     (["--model-arg", "n_ctxx=5"], "unknown option(s) n_ctxx"),
     (["--model-arg", "n_ctx"], "--model-arg expects KEY=VALUE"),
     (["--model-arg", "n_ctx=1", "--model-arg", "n_ctx=2"], "--model-arg n_ctx is given twice"),
+    (["--model-arg", "batch=6"], "batch must be 1 (one request at a time) or a multiple of 4 from 8, not 6"),
 ])
 def test_bad_model_args_are_one_line(args, pattern, tmp_path):
     proc = codemind("run", "--benchmark", "cruxeval", "--limit", "1", "--sandbox", "process",
