@@ -233,8 +233,7 @@ def test_a_moved_sequence_decodes_as_if_it_had_stayed():
                 engine.move(slot, moves[k])
                 slot = moves[k]
             token = engine.step({slot: (token, len(prompt) + k)})[slot]
-            got.append((token, np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(engine.ctx, slot),
-                                                     shape=(engine.n_vocab,)).copy()))
+            got.append((token, engine.logits(slot).copy()))
         engine.lib.llama_memory_seq_rm(engine.mem, slot, -1, -1)
         return got
 

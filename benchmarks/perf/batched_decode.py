@@ -15,6 +15,7 @@ Measured 2026-12-03, 2 cores (load ~1), 16 steps:
   9-11: full groups eight-row, the 1-3 rows left over another kernel again.
   one-row steps 24.9 tokens/s; K=4 49.5 (1.99x), K=8 63.5 (2.55x), K=12 77.7 (3.13x), K=16
   76.9 (3.09x); logits never bit-identical to one-row steps, greedy tokens 4/4, 7/8, 11/12, 15/16.
+  A second run (load ~1.5): the same kernel table; K=4 1.98x, 8 2.06x, 12 2.36x, 16 2.45x.
 So the shipped path (llamacpp_batch) pads every step to >= 8 rows, a multiple of 4, which makes
 a row's result independent of its batch-mates; it cannot make it equal to one-row steps.
 """
@@ -31,44 +32,31 @@ import numpy as np
 from llama_cpp import Llama
 
 from codemind.models.llamacpp import quiet_llama_logs, resolve_model_path
+from codemind.models.llamacpp_batch import BatchDecoder
 
 STEPS = int(sys.argv[1]) if len(sys.argv) > 1 else 16
 N = 16
 quiet_llama_logs(llama_cpp)
 llm = Llama(model_path=str(resolve_model_path("")), n_ctx=512, n_threads=2, verbose=False)
-p = llama_cpp.llama_context_default_params()
-p.n_ctx, p.n_batch, p.n_ubatch, p.n_seq_max = 1024 * N, 512, 512, N
-p.n_threads = p.n_threads_batch = 2
-p.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as llama-cpp-python's default
-p.kv_unified = False
-ctx = llama_cpp.llama_init_from_model(llm._model.model, p)
-mem = llama_cpp.llama_get_memory(ctx)
-n_vocab = llm.n_vocab()
+# the shipped path's context: a stream per sequence (non-unified KV cache), Llama's defaults
+# otherwise (flash attention off); its decode_rows() decodes rows as given, unpadded
+engine = BatchDecoder(llama_cpp, llm, N, 1024)
 rows = [json.loads(line) for line in open(os.environ["CODEMIND_DATA"] + "/cruxeval/cruxeval.jsonl").read().splitlines()[20:20 + N]]
 prompts = [llm.tokenize(f"def test():\n{r['code']}\n# f({r['input']}) returns".encode()) for r in rows]
-batch = llama_cpp.llama_batch_init(512, 0, N)
-
-
-def decode(entries):  # [(token, pos, seq, want_logits)]
-    batch.n_tokens = len(entries)
-    for i, (t, pos, s, lg) in enumerate(entries):
-        batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = t, pos, 1, lg
-        batch.seq_id[i][0] = s
-    assert llama_cpp.llama_decode(ctx, batch) == 0
 
 
 def logits(i):
-    return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, i), shape=(n_vocab,)).copy()
+    return engine.logits(i).copy()
 
 
 def run(order: list[int], steps: int) -> tuple[list[list[int]], list[list[np.ndarray]], float]:
     """Prompts `order` (indices) in sequences 0.. (row r = sequence r), each evaluated alone,
     then `steps` greedy steps of all of them in one batch: tokens, logits, decode seconds."""
-    llama_cpp.llama_memory_clear(mem, True)
+    llama_cpp.llama_memory_clear(engine.mem, True)
     last = []
     for s, pi in enumerate(order):
         toks = prompts[pi]
-        decode([(x, j, s, j == len(toks) - 1) for j, x in enumerate(toks)])
+        engine.decode_rows([(x, j, s, j == len(toks) - 1) for j, x in enumerate(toks)])
         last.append(logits(len(toks) - 1))
     seqs, lss = [[] for _ in order], [[] for _ in order]
     t0 = time.perf_counter()
@@ -77,7 +65,7 @@ def run(order: list[int], steps: int) -> tuple[list[list[int]], list[list[np.nda
         for s in range(len(order)):
             seqs[s].append(nxt[s])
             lss[s].append(last[s])
-        decode([(nxt[s], len(prompts[pi]) + k, s, True) for s, pi in enumerate(order)])
+        engine.decode_rows([(nxt[s], len(prompts[pi]) + k, s, True) for s, pi in enumerate(order)])
         last = [logits(r) for r in range(len(order))]
     return seqs, lss, time.perf_counter() - t0
 

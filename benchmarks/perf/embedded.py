@@ -203,34 +203,21 @@ def explain(alias: str, params, reqs) -> list[dict]:
     from codemind.models.llamacpp_batch import BatchDecoder
 
     backend = LlamaCppBackend(alias, params, batch=1)
-    llm = backend.load()
-    p = type(llm.context_params).from_buffer_copy(llm.context_params)
-    one = llama_cpp.llama_init_from_model(llm._model.model, p)
-    batch = llama_cpp.llama_batch_init(p.n_batch, 0, 1)
-    n_vocab = llm.n_vocab()
+    llm = backend.load()  # its eval() is today's path: n_batch pieces, the last row's logits
 
-    def logits(ctx, row):
-        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, row), shape=(n_vocab,)).copy()
-
-    def decode(rows):
-        batch.n_tokens = len(rows)
-        for i, (t, pos, last) in enumerate(rows):
-            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = t, pos, 1, last
-            batch.seq_id[i][0] = 0
-        assert llama_cpp.llama_decode(one, batch) == 0
+    def last_logits():
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),)).copy()
 
     out = []
     for req in reqs:
         prompt = backend._tokens(llm, req)
         cap = max_new_tokens(params.max_tokens, len(prompt), llm.n_ctx())
-        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(one), True)
-        for i in range(0, len(prompt), p.n_batch):  # today's path: the prompt in n_batch pieces
-            chunk = prompt[i:i + p.n_batch]
-            decode([(t, i + j, j == len(chunk) - 1) for j, t in enumerate(chunk)])
-        today = logits(one, len(chunk) - 1)
+        llm.reset()
+        llm.eval(prompt)
+        today = last_logits()
         engine = BatchDecoder(llama_cpp, llm, 8, -(-(len(prompt) + cap + 8) // 256) * 256)
         first = engine.start(0, prompt, 0)
-        batched = logits(engine.ctx, (len(prompt) - 1) % p.n_batch)
+        batched = engine.logits((len(prompt) - 1) % engine.n_batch).copy()
         row = {"item": req.item_key, "parted_at_token": None}
         previous_diff = 0.0
         for k in range(cap):
@@ -244,14 +231,12 @@ def explain(alias: str, params, reqs) -> list[dict]:
                            max_logit_diff_step_before=round(previous_diff, 4))
                 break
             previous_diff = float(np.abs(today - batched).max())
-            decode([(a, len(prompt) + k, True)])
-            today = logits(one, 0)
+            llm.eval([a])
+            today = last_logits()
             engine.step({0: (a, len(prompt) + k)})
-            batched = logits(engine.ctx, 0)
+            batched = engine.logits(0).copy()
         engine.close()
         out.append(row)
-    llama_cpp.llama_batch_free(batch)
-    llama_cpp.llama_free(one)
     backend.close()
     return out
 

@@ -9,7 +9,7 @@ row the same whatever the other rows hold and however many there are (8, 12, 16,
 decode step here always has at least 8 rows, a multiple of 4: the live sequences' next tokens,
 padded with throwaway rows in free slots. A sequence's tokens then never depend on which
 sequences shared its steps, how many there were, or when it started, and 16 rows a step decode
-~3.1x the tokens per second of one-row steps on 2 cores (benchmarks/perf/batched_decode.py).
+2.5-3.1x the tokens per second of one-row steps on 2 cores (benchmarks/perf/batched_decode.py).
 They differ from one-row decoding (`batch=1`) where the two roundings flip a near tie, which is
 why the mode is part of the backend's identity.
 
@@ -70,8 +70,9 @@ class BatchDecoder:
     def is_eog(self, token: int) -> bool:
         return bool(self.lib.llama_vocab_is_eog(self.vocab, token))
 
-    def _decode(self, rows: list[tuple[int, int, int, bool]]) -> None:
-        """One llama_decode of rows (token, position, sequence, wants logits)."""
+    def decode_rows(self, rows: list[tuple[int, int, int, bool]]) -> None:
+        """One llama_decode of rows (token, position, sequence, wants logits), as given: no
+        padding (benchmarks/perf/batched_decode.py measures the kernels with it)."""
         b = self.batch
         b.n_tokens = len(rows)
         for i, (token, pos, seq, logits) in enumerate(rows):
@@ -81,11 +82,15 @@ class BatchDecoder:
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc}")
 
+    def logits(self, row: int):
+        """The logits of a row of the last decode (a view: the next decode overwrites it)."""
+        ptr = self.lib.llama_get_logits_ith(self.ctx, row)
+        return self.np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+
     def _argmax(self, row: int) -> int:
         """The greedy token of an output row: the first highest logit, as llama.cpp's greedy
         sampler picks it."""
-        ptr = self.lib.llama_get_logits_ith(self.ctx, row)
-        return int(self.np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).argmax())
+        return int(self.logits(row).argmax())
 
     def _eval(self, seq: int, tokens: list[int], start: int) -> int:
         """Evaluate tokens at positions start.. of a stream, batches ending where a
@@ -95,7 +100,7 @@ class BatchDecoder:
         while i < len(tokens):
             room = self.n_batch - (start + i) % self.n_batch
             chunk = tokens[i:i + room]
-            self._decode([(t, start + i + j, seq, j == len(chunk) - 1) for j, t in enumerate(chunk)])
+            self.decode_rows([(t, start + i + j, seq, j == len(chunk) - 1) for j, t in enumerate(chunk)])
             i += len(chunk)
         return self._argmax(len(chunk) - 1)
 
@@ -131,7 +136,7 @@ class BatchDecoder:
             else:  # clear what a finished sequence or the last pad row left
                 self.lib.llama_memory_seq_rm(self.mem, s, -1, -1)
                 rows.append((0, 0, s, True))
-        self._decode(rows)  # every row asks logits: the output layer then sees the same row count
+        self.decode_rows(rows)  # every row asks logits: the output layer then sees the same row count
         return {s: self._argmax(s) for s in live}
 
     def move(self, src: int, dst: int) -> None:
